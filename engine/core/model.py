@@ -1,0 +1,201 @@
+"""Domain records: conversations, agents, messages, decisions and events (SPEC 2).
+
+Plain dataclasses, standard library only. The engine mutates conversations and agents
+in place; callers get copies (`snapshot()`) so nothing outside can corrupt the indices.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, Literal
+
+from engine.core.intents import Classification, Direction
+
+
+class State(StrEnum):
+    QUEUED = "queued"
+    ASSIGNED = "assigned"
+    INACTIVE = "inactive"
+    CLOSED = "closed"
+
+
+class Awaiting(StrEnum):
+    AGENT = "agent"
+    CUSTOMER = "customer"
+
+
+class AgentStatus(StrEnum):
+    AVAILABLE = "available"
+    BUSY = "busy"
+    AWAY = "away"
+    OFFLINE = "offline"
+
+
+class Action(StrEnum):
+    ACTIVATE = "activate"
+    IGNORE = "ignore"
+    CLOSE = "close"
+    INACTIVATE = "inactivate"
+    ESCALATE = "escalate"
+    AWAIT_CUSTOMER = "await_customer"
+    HOLD = "hold"
+
+
+RoutingReason = Literal[
+    "least_loaded", "sticky", "sticky_unavailable", "queued", "manual", "unchanged", "closed"
+]
+
+
+class EventKind(StrEnum):
+    ASSIGNED = "assigned"
+    QUEUED = "queued"
+    REACTIVATED = "reactivated"
+    INACTIVATED = "inactivated"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+    PRIORITY_CHANGED = "priority_changed"
+    RESPONSE_OVERDUE = "response_overdue"
+    AGENT_STATUS_CHANGED = "agent_status_changed"
+    AGENT_UPDATED = "agent_updated"
+    MESSAGE_RECORDED = "message_recorded"
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    """One message as a caller hands it to the engine (already validated at the edge)."""
+
+    message_id: str
+    conversation_id: str
+    direction: Direction
+    text: str
+    sent_at: datetime | None = None
+    channel: str | None = None
+    customer_id: str | None = None
+    agent_id: str | None = None
+    skills: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Priority:
+    """Why a conversation waiting on the agent sits where it does (SPEC 2.5)."""
+
+    pace_seconds: float
+    target_seconds: float
+    boosts: tuple[str, ...]
+    respond_by: datetime | None
+    awaiting_since: datetime | None
+
+
+@dataclass(slots=True)
+class Conversation:
+    id: str
+    channel: str | None
+    customer_id: str | None
+    skills: frozenset[str]
+    state: State
+    opened_at: datetime
+    awaiting: Awaiting | None = None
+    agent_id: str | None = None
+    last_agent_id: str | None = None
+    respond_by: datetime | None = None
+    pace_seconds: float | None = None
+    target_seconds: float | None = None
+    boosts: tuple[str, ...] = ()
+    awaiting_since: datetime | None = None
+    last_inbound_at: datetime | None = None
+    last_outbound_at: datetime | None = None
+    last_outbound_intent: str | None = None
+    #: the last outbound intent, kept only until a substantive inbound message arrives
+    #: (the `after` condition of workflow rules).
+    pending_outbound_intent: str | None = None
+    closed_at: datetime | None = None
+    close_reason: str | None = None
+    inactive_since: datetime | None = None
+    inactive_reason: str | None = None
+    opted_out: bool = False
+    overdue_notified: bool = False
+    #: pending timer deadlines, derived from the fields above; the engine keeps them current.
+    timers: dict[str, datetime] = field(default_factory=dict)
+    #: bumped on every change; lets stores write only what changed.
+    version: int = 0
+
+    def snapshot(self) -> Conversation:
+        return copy.copy(self)
+
+
+@dataclass(slots=True)
+class Agent:
+    id: str
+    status: AgentStatus
+    preferred_concurrency: int
+    max_concurrency: int
+    skills: frozenset[str] = frozenset()
+    load: int = 0
+    last_assigned_at: datetime | None = None
+    #: set while the agent has an overdue reply with `requeue_overdue` on: no new work.
+    blocked_for_overdue: bool = False
+    version: int = 0
+
+    def snapshot(self) -> Agent:
+        return copy.copy(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    action: Action
+    rule_id: str | None
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Routing:
+    agent_id: str | None
+    reason: RoutingReason
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something that happened, with a reason code, for the audit trail and live streams."""
+
+    kind: EventKind
+    at: datetime
+    conversation_id: str | None = None
+    agent_id: str | None = None
+    reason: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageOutcome:
+    """What handling one message did. Stored per message id for idempotent replays."""
+
+    message_id: str
+    conversation_id: str
+    direction: Direction
+    text: str
+    received_at: datetime
+    classification: Classification
+    decision: Decision
+    routing: Routing
+    conversation: Conversation
+    events: tuple[Event, ...]
+    duplicate: bool = False
+
+
+@dataclass
+class Changes:
+    """Everything one engine call changed: the unit of work a store persists atomically."""
+
+    conversations: dict[str, Conversation] = field(default_factory=dict)
+    agents: dict[str, Agent] = field(default_factory=dict)
+    messages: list[MessageOutcome] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        return not (self.conversations or self.agents or self.messages or self.events)
+
+
+ZERO = timedelta(0)
