@@ -1,0 +1,141 @@
+// Pieces shared by the agent and supervisor views: a conversation card, the priority
+// explanation ("why is this one first?") and an agent's load meter.
+
+import { countdown } from "./countdown.js";
+import { h } from "./dom.js";
+import { formatDuration, formatTime, humanize } from "./format.js";
+
+/** The priority explanation of SPEC 2.5, wherever the API put it. */
+export function priorityOf(conversation) {
+  const priority = conversation.priority ?? {};
+  return {
+    respondBy: priority.respond_by ?? conversation.respond_by ?? null,
+    paceSeconds: priority.pace_seconds ?? conversation.pace_seconds ?? null,
+    targetSeconds: priority.target_seconds ?? conversation.target_seconds ?? null,
+    boosts: priority.boosts ?? conversation.boosts ?? [],
+    awaitingSince: priority.awaiting_since ?? conversation.awaiting_since ?? null,
+  };
+}
+
+/** "Why": respond-by time, the customer's pace, the target it gives, and any boosts. */
+function whyLine(priority) {
+  const parts = [];
+  if (priority.respondBy) parts.push(h("span", {}, "respond by ", h("strong", { text: formatTime(priority.respondBy) })));
+  if (priority.paceSeconds !== null) parts.push(h("span", { text: `customer pace ${formatDuration(priority.paceSeconds)}` }));
+  if (priority.targetSeconds !== null) parts.push(h("span", { text: `target ${formatDuration(priority.targetSeconds)}` }));
+  const boosts = priority.boosts.map((boost) => h("span", { class: "boost", text: humanize(boost) }));
+  return h("p", { class: "why" }, h("span", { class: "why-label", text: "Why: " }), join(parts, " · "), boosts.length ? [" ", boosts] : null);
+}
+
+function join(nodes, separator) {
+  return nodes.flatMap((node, index) => (index ? [separator, node] : [node]));
+}
+
+function metaLine(conversation) {
+  const parts = [];
+  if (conversation.channel) parts.push(conversation.channel);
+  if (conversation.customer_id) parts.push(`customer ${conversation.customer_id}`);
+  const skills = [...(conversation.skills ?? [])].map((skill) => h("span", { class: "skill", text: skill }));
+  if (!parts.length && !skills.length) return null;
+  return h("p", { class: "meta" }, parts.join(" · "), skills.length ? [" ", skills] : null);
+}
+
+/** What to say under a conversation that is not waiting on the agent. */
+function statusLine(conversation) {
+  if (conversation.state === "inactive") {
+    const since = conversation.inactive_since ? ` since ${formatTime(conversation.inactive_since)}` : "";
+    const reason = conversation.inactive_reason ? ` · ${humanize(conversation.inactive_reason)}` : "";
+    return h("p", { class: "status-line", text: `Paused${since}${reason}` });
+  }
+  const since = conversation.awaiting_since ?? conversation.last_outbound_at;
+  return h("p", { class: "status-line", text: `Waiting on the customer${since ? ` since ${formatTime(since)}` : ""}` });
+}
+
+/**
+ * One conversation as a list item.
+ * actions: [{label, title, focusKey, onClick, kind}] rendered as buttons.
+ */
+export function conversationCard(conversation, { nowMs, actions = [] } = {}) {
+  const priority = priorityOf(conversation);
+  const waitsOnAgent = conversation.awaiting === "agent" && conversation.state !== "inactive";
+  const titleId = `conv-title-${conversation.id}`;
+  return h(
+    "li",
+    {
+      class: "conv",
+      dataset: { conversationId: conversation.id, state: conversation.state ?? "" },
+      "aria-labelledby": titleId,
+    },
+    h(
+      "div",
+      { class: "conv-head" },
+      h("h3", { class: "conv-id", id: titleId, text: conversation.id }),
+      waitsOnAgent ? countdown(priority.respondBy, priority.targetSeconds, nowMs) : null,
+    ),
+    metaLine(conversation),
+    waitsOnAgent ? whyLine(priority) : statusLine(conversation),
+    actions.length
+      ? h(
+          "div",
+          { class: "actions" },
+          actions.map((action) =>
+            h("button", {
+              type: "button",
+              class: action.kind ?? "secondary",
+              text: action.label,
+              "aria-label": `${action.label} ${conversation.id}`,
+              title: action.title,
+              dataset: { focusKey: action.focusKey },
+              on: { click: action.onClick },
+            }),
+          ),
+        )
+      : null,
+  );
+}
+
+/** An agent's load against preferred and maximum, as segments: one per slot up to the max. */
+export function loadMeter(agent) {
+  const load = agent.load ?? 0;
+  const preferred = agent.preferred_concurrency ?? 0;
+  const maximum = agent.max_concurrency ?? 0;
+  const slots = Math.max(maximum, load);
+  const segments = [];
+  for (let slot = 0; slot < slots; slot += 1) {
+    const classes = ["slot"];
+    if (slot < load) classes.push("filled");
+    if (slot >= preferred) classes.push("above-preferred");
+    if (slot >= maximum) classes.push("above-maximum");
+    segments.push(h("span", { class: classes.join(" ") }));
+  }
+  const level = load >= maximum ? "at-maximum" : load >= preferred ? "at-preferred" : "under";
+  return h(
+    "div",
+    { class: "load", dataset: { level } },
+    h(
+      "div",
+      {
+        class: "meter",
+        role: "meter",
+        "aria-label": `Load of ${agent.id}`,
+        "aria-valuemin": 0,
+        "aria-valuemax": slots,
+        "aria-valuenow": load,
+        "aria-valuetext": `${load} active; preferred ${preferred}, maximum ${maximum}`,
+        style: `--preferred: ${preferred}; --slots: ${slots || 1}`,
+      },
+      segments,
+    ),
+    h(
+      "p",
+      { class: "load-caption" },
+      h("strong", { class: "load-value", text: String(load) }),
+      ` active · preferred ${preferred} · max ${maximum}`,
+    ),
+  );
+}
+
+/** A short empty-state line for a list. */
+export function emptyNote(text) {
+  return h("p", { class: "empty", text });
+}

@@ -1,0 +1,45 @@
+// Live countdowns to `respond_by`. Cards render a <time data-respond-by> element once; one
+// ticker refreshes all of them every second, so re-rendering a list never restarts a timer.
+
+import { h } from "./dom.js";
+import { formatClock, formatDuration, urgency } from "./format.js";
+
+/** A countdown element for a conversation's deadline (nothing when it has none). */
+export function countdown(respondBy, targetSeconds, nowMs) {
+  if (!respondBy) return null;
+  const element = h("time", {
+    class: "countdown",
+    datetime: respondBy,
+    dataset: { respondBy, targetSeconds: String(targetSeconds ?? "") },
+  });
+  refreshCountdown(element, nowMs);
+  return element;
+}
+
+/** Bring one countdown element up to date with the engine's `nowMs`. */
+export function refreshCountdown(element, nowMs) {
+  const remaining = Date.parse(element.dataset.respondBy) - nowMs;
+  const level = urgency(remaining, Number(element.dataset.targetSeconds));
+  element.dataset.urgency = level;
+  element.closest("[data-conversation-id]")?.setAttribute("data-urgency", level);
+  const face = formatClock(remaining);
+  element.textContent = level === "past" ? `overdue ${face}` : `${face} left`;
+  // Screen readers get words, not a clock face; the element is not live, so it never chatters.
+  element.setAttribute(
+    "aria-label",
+    level === "past"
+      ? `reply overdue by ${formatDuration(remaining / 1000)}`
+      : `reply due in ${formatDuration(remaining / 1000)}`,
+  );
+}
+
+/** Refresh every countdown on the page now and then once a second. */
+export function startTicker(clock) {
+  const tick = () => {
+    const now = clock.now();
+    for (const element of document.querySelectorAll("time[data-respond-by]")) refreshCountdown(element, now);
+  };
+  clock.onChange(tick);
+  tick();
+  return setInterval(tick, 1000);
+}

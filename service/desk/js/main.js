@@ -1,0 +1,183 @@
+// The desk's entry point: sign-in, choosing the view for the token's role, and wiring the
+// event stream to debounced re-fetches.
+
+import { Api } from "./api.js";
+import { AgentView } from "./agent_view.js";
+import { ServerClock } from "./clock.js";
+import { startTicker } from "./countdown.js";
+import { formatTime } from "./format.js";
+import { EventStream } from "./sse.js";
+import { clearSession, discoverIdentity, loadSession, saveSession } from "./session.js";
+import { SupervisorView } from "./supervisor_view.js";
+
+/** Events arrive in bursts (one message may assign, reprioritise and requeue); one re-fetch
+ *  a moment after the burst is enough. */
+const REFRESH_DEBOUNCE_MS = 150;
+/** Without a live stream, poll so the desk never silently goes stale. */
+const POLL_WHILE_DISCONNECTED_MS = 10000;
+
+const $ = (id) => document.getElementById(id);
+const clock = new ServerClock();
+let current = null; // {view, stream, pollTimer, refreshTimer}
+
+function announce(text, { assertive = false } = {}) {
+  const region = assertive ? $("alert") : $("announcer");
+  // Clearing first makes a repeated sentence be read again.
+  region.textContent = "";
+  setTimeout(() => {
+    region.textContent = text;
+  }, 50);
+  if (!assertive) $("last-change").textContent = text;
+}
+
+const CONNECTION_LABELS = {
+  idle: "Not connected",
+  connecting: "Connecting…",
+  live: "Live",
+  reconnecting: "Reconnecting…",
+  denied: "Stream refused",
+};
+
+function setConnection(state) {
+  const badge = $("connection");
+  badge.dataset.state = state;
+  badge.querySelector(".label").textContent = CONNECTION_LABELS[state] ?? state;
+  if (!current) return;
+  clearInterval(current.pollTimer);
+  if (state === "live") scheduleRefresh();
+  else current.pollTimer = setInterval(scheduleRefresh, POLL_WHILE_DISCONNECTED_MS);
+}
+
+function scheduleRefresh() {
+  if (!current) return;
+  clearTimeout(current.refreshTimer);
+  current.refreshTimer = setTimeout(() => refreshNow(), REFRESH_DEBOUNCE_MS);
+}
+
+async function refreshNow() {
+  if (!current) return;
+  const session = current;
+  try {
+    await session.view.refresh();
+    $("view").setAttribute("aria-busy", "false");
+  } catch (error) {
+    if (current === session) announce(`Could not refresh: ${error.message}`, { assertive: true });
+  }
+}
+
+function showClock() {
+  const element = $("engine-clock");
+  element.hidden = !clock.manual;
+  if (clock.manual) element.textContent = `Manual clock · ${formatTime(new Date(clock.now()).toISOString())}`;
+}
+
+function showSignIn(message = "") {
+  $("sign-in").hidden = false;
+  $("view").hidden = true;
+  $("identity").hidden = true;
+  $("sign-out").hidden = true;
+  $("sign-in-error").textContent = message;
+  $("token").value = "";
+  $("token").focus();
+}
+
+async function start(session) {
+  const api = new Api(session.token, { onClock: (now, manual) => clock.update(now, manual) });
+  const identity = await discoverIdentity(api, session.agentId);
+  saveSession({ token: session.token, agentId: identity.role === "agent" ? identity.agentId : "" });
+  const view =
+    identity.role === "agent"
+      ? new AgentView({ api, clock, agentId: identity.agentId, announce, confirmClose })
+      : new SupervisorView({ api, clock, announce });
+  const root = $("view");
+  root.setAttribute("aria-busy", "true");
+  view.mount(root);
+  $("sign-in").hidden = true;
+  root.hidden = false;
+  $("identity").hidden = false;
+  $("identity").textContent = identity.role === "agent" ? `Agent ${identity.agentId}` : "Supervisor";
+  $("sign-out").hidden = false;
+  document.body.dataset.role = identity.role;
+  current = { view, stream: null, pollTimer: null, refreshTimer: null };
+  await view.refresh();
+  root.setAttribute("aria-busy", "false");
+  current.stream = new EventStream(view.streamUrl, session.token, {
+    onEvent: scheduleRefresh,
+    onState: setConnection,
+  });
+  current.stream.start();
+}
+
+function stop() {
+  if (!current) return;
+  current.stream?.stop();
+  clearInterval(current.pollTimer);
+  clearTimeout(current.refreshTimer);
+  current = null;
+  setConnection("idle");
+  delete document.body.dataset.role;
+}
+
+/** Ask for a close reason in a modal dialog; resolves to the reason, or null if cancelled. */
+function confirmClose(conversationId) {
+  const dialog = $("close-dialog");
+  $("close-dialog-title").textContent = `Close ${conversationId}`;
+  $("close-reason").value = "resolved";
+  dialog.returnValue = "";
+  dialog.showModal();
+  return new Promise((resolve) => {
+    dialog.addEventListener(
+      "close",
+      () => resolve(dialog.returnValue === "confirm" ? $("close-reason").value.trim() || "resolved" : null),
+      { once: true },
+    );
+  });
+}
+
+function wire() {
+  $("sign-in-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const token = $("token").value.trim();
+    const agentId = $("agent-id").value.trim();
+    if (!token) return;
+    const button = $("sign-in-button");
+    button.disabled = true;
+    $("sign-in-error").textContent = "";
+    try {
+      await start({ token, agentId });
+    } catch (error) {
+      stop();
+      clearSession();
+      showSignIn(error.message);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  $("sign-out").addEventListener("click", () => {
+    stop();
+    clearSession();
+    $("agent-id").value = "";
+    showSignIn();
+  });
+  clock.onChange(showClock);
+}
+
+async function boot() {
+  wire();
+  startTicker(clock);
+  document.body.classList.add("ready");
+  const session = loadSession();
+  if (!session) {
+    showSignIn();
+    return;
+  }
+  try {
+    await start(session);
+  } catch (error) {
+    stop();
+    clearSession();
+    showSignIn(error.message);
+  }
+}
+
+boot();
