@@ -117,6 +117,9 @@ class Conversation:
     inactive_reason: str | None = None
     opted_out: bool = False
     overdue_notified: bool = False
+    #: when the agent handed the turn to the customer; the customer's next message that
+    #: is not ignored measures a reply delay for the pace (SPEC 2.5), then clears it.
+    customer_turn_since: datetime | None = None
     #: pending timer deadlines, derived from the fields above; the engine keeps them current.
     timers: dict[str, datetime] = field(default_factory=dict)
     #: bumped on every change; lets stores write only what changed.
@@ -141,6 +144,17 @@ class Agent:
 
     def snapshot(self) -> Agent:
         return copy.copy(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Worklist:
+    """An agent's conversations (SPEC 2.5): awaiting it in priority order, awaiting the
+    customer oldest wait first, and apart, the inactive ones it last served."""
+
+    agent_id: str
+    awaiting_agent: tuple[Conversation, ...]
+    awaiting_customer: tuple[Conversation, ...]
+    inactive: tuple[Conversation, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,69 @@
+"""The adaptive response timer (SPEC 2.5): pace, target, respond_by and their ordering."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from engine.core.model import Conversation, Priority
+from engine.core.settings import ChannelSettings
+
+ESCALATED = "escalated"
+HOLD = "hold"
+
+
+def updated_pace(previous: float | None, delay: timedelta, settings: ChannelSettings) -> float:
+    """The new pace (seconds) after the customer replied `delay` after the agent's turn."""
+    base = previous if previous is not None else settings.default_pace.total_seconds()
+    sample = max(delay.total_seconds(), 0.0)
+    return settings.pace_alpha * sample + (1 - settings.pace_alpha) * base
+
+
+def pace_of(conversation: Conversation, settings: ChannelSettings) -> float:
+    if conversation.pace_seconds is not None:
+        return conversation.pace_seconds
+    return settings.default_pace.total_seconds()
+
+
+def target_seconds(pace: float, settings: ChannelSettings, *, urgent: bool = False) -> float:
+    """clamp(pace_factor × pace, target_min, target_max), cut for escalations."""
+    low = settings.target_min.total_seconds()
+    high = settings.target_max.total_seconds()
+    target = min(max(settings.pace_factor * pace, low), high)
+    if urgent:
+        target = max(target * settings.escalation_factor, low)
+    return target
+
+
+def explain(conversation: Conversation, settings: ChannelSettings) -> Priority:
+    pace = pace_of(conversation, settings)
+    target = conversation.target_seconds
+    if target is None:
+        target = target_seconds(pace, settings)
+    return Priority(
+        pace_seconds=pace,
+        target_seconds=target,
+        boosts=conversation.boosts,
+        respond_by=conversation.respond_by,
+        awaiting_since=conversation.awaiting_since,
+    )
+
+
+_NEVER = float("inf")
+
+
+def _ts(moment: datetime | None, missing: float) -> float:
+    return moment.timestamp() if moment is not None else missing
+
+
+def queue_key(conversation: Conversation) -> tuple[float, float, str]:
+    """Queue and worklist order: respond_by, then the start of the wait, then id."""
+    return (
+        _ts(conversation.respond_by, _NEVER),
+        _ts(conversation.awaiting_since, _NEVER),
+        conversation.id,
+    )
+
+
+def waiting_on_customer_key(conversation: Conversation) -> tuple[float, str]:
+    """Conversations awaiting the customer: the oldest wait first."""
+    return (_ts(conversation.awaiting_since, _NEVER), conversation.id)
