@@ -12,20 +12,9 @@ export class ApiError extends Error {
   }
 }
 
-/** The parts of a response that the desk keeps besides the body: the engine's clock. */
-function serverTime(response, body) {
-  const fromBody = body && typeof body === "object" && !Array.isArray(body) ? body.now : undefined;
-  return {
-    now: fromBody ?? response.headers.get("X-Tidal-Now"),
-    manual: (response.headers.get("X-Tidal-Clock") ?? "") === "manual",
-  };
-}
-
 export class Api {
-  /** onClock(now, manual) is told the engine's current time whenever a response reveals it. */
-  constructor(token, { onClock = () => {} } = {}) {
+  constructor(token) {
     this.token = token;
-    this.onClock = onClock;
   }
 
   async request(method, path, body) {
@@ -51,11 +40,11 @@ export class Api {
       }
     }
     if (!response.ok) throw new ApiError(response.status, parsed ?? { title: response.statusText });
-    const clock = serverTime(response, parsed);
-    if (clock.now) this.onClock(clock.now, clock.manual);
     return parsed;
   }
 
+  /** Liveness, and the engine's clock: {status, clock: "wall"|"manual", now}. */
+  health() { return this.request("GET", "/healthz"); }
   me() { return this.request("GET", "/v1/me"); }
   agent(agentId) { return this.request("GET", `/v1/agents/${encodeURIComponent(agentId)}`); }
   agents() { return this.request("GET", "/v1/agents"); }

@@ -15,6 +15,8 @@ import { SupervisorView } from "./supervisor_view.js";
 const REFRESH_DEBOUNCE_MS = 150;
 /** Without a live stream, poll so the desk never silently goes stale. */
 const POLL_WHILE_DISCONNECTED_MS = 10000;
+/** A manual clock can be moved without any event; a wall clock only drifts. */
+const CLOCK_SYNC_MS = { manual: 2000, wall: 60000 };
 
 const $ = (id) => document.getElementById(id);
 const clock = new ServerClock();
@@ -54,11 +56,26 @@ function scheduleRefresh() {
   current.refreshTimer = setTimeout(() => refreshNow(), REFRESH_DEBOUNCE_MS);
 }
 
+/** Countdowns run on the engine's clock, which /healthz reports (a manual clock moves only
+ *  when an operator sets it, so it is re-read on every refresh). */
+async function syncClock(api) {
+  const health = await api.health();
+  if (health?.now) clock.update(health.now, health.clock === "manual");
+}
+
+function keepClockInSync(session) {
+  session.clockTimer = setTimeout(async () => {
+    if (current !== session) return;
+    await syncClock(session.api).catch(() => {});
+    keepClockInSync(session);
+  }, clock.manual ? CLOCK_SYNC_MS.manual : CLOCK_SYNC_MS.wall);
+}
+
 async function refreshNow() {
   if (!current) return;
   const session = current;
   try {
-    await session.view.refresh();
+    await Promise.all([syncClock(session.api), session.view.refresh()]);
     $("view").setAttribute("aria-busy", "false");
   } catch (error) {
     if (current === session) announce(`Could not refresh: ${error.message}`, { assertive: true });
@@ -82,7 +99,7 @@ function showSignIn(message = "") {
 }
 
 async function start(session) {
-  const api = new Api(session.token, { onClock: (now, manual) => clock.update(now, manual) });
+  const api = new Api(session.token);
   const identity = await discoverIdentity(api, session.agentId);
   saveSession({ token: session.token, agentId: identity.role === "agent" ? identity.agentId : "" });
   const view =
@@ -98,7 +115,9 @@ async function start(session) {
   $("identity").textContent = identity.role === "agent" ? `Agent ${identity.agentId}` : "Supervisor";
   $("sign-out").hidden = false;
   document.body.dataset.role = identity.role;
-  current = { view, stream: null, pollTimer: null, refreshTimer: null };
+  current = { api, view, stream: null, pollTimer: null, refreshTimer: null, clockTimer: null };
+  await syncClock(api);
+  keepClockInSync(current);
   await view.refresh();
   root.setAttribute("aria-busy", "false");
   current.stream = new EventStream(view.streamUrl, session.token, {
@@ -113,6 +132,7 @@ function stop() {
   current.stream?.stop();
   clearInterval(current.pollTimer);
   clearTimeout(current.refreshTimer);
+  clearTimeout(current.clockTimer);
   current = null;
   setConnection("idle");
   delete document.body.dataset.role;

@@ -1,0 +1,172 @@
+"""End to end: the real service, Debian's chromium, and the desk reacting live.
+
+Messages are posted through the API (as the contact-center platform would) and the desk,
+never reloaded, must show each change: new work with a countdown, an escalation moving to
+the top, a pause from the desk itself, a silent customer going inactive when the manual
+clock moves, and the supervisor's queue and loads.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.desk.live_service import LiveService
+
+pytestmark = pytest.mark.browser
+
+#: generous: the machine is shared and each step crosses HTTP, the engine and SSE
+expect.set_options(timeout=15_000)
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def engine_now(service: LiveService) -> datetime:
+    """The manual clock's current time, as /healthz reports it."""
+    return datetime.fromisoformat(
+        httpx.get(service.base_url + "/healthz", timeout=10).json()["now"]
+    )
+
+
+def open_desk(browser: Browser, service: LiveService) -> tuple[Page, list[str]]:
+    """A fresh tab (its own sessionStorage) on the desk; collects script errors."""
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 860}, locale="en-GB", timezone_id="UTC"
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
+    page.goto(service.base_url + "/")
+    return page, errors
+
+
+def sign_in(page: Page, token: str, agent_id: str = "") -> None:
+    page.get_by_label("Access token").fill(token)
+    if agent_id:
+        page.get_by_label("Agent id").fill(agent_id)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#connection")).to_contain_text("Live")
+
+
+def conversation_ids(page: Page, list_id: str) -> Any:
+    return page.locator(f"#{list_id} > li.conv h3")
+
+
+def card(page: Page, conversation_id: str) -> Any:
+    return page.locator(f'li.conv[data-conversation-id="{conversation_id}"]')
+
+
+def test_agent_desk_follows_the_conversations_live(
+    browser: Browser, live_service: LiveService, artifacts: Path
+) -> None:
+    service = live_service
+    service.put_agent("a-1", status="available", preferred_concurrency=2, max_concurrency=3)
+    page, errors = open_desk(browser, service)
+    sign_in(page, service.agent_token("a-1"), agent_id="a-1")
+    assert service.base_url + "/" == page.url.split("#")[0], "the token must never reach the URL"
+    page.evaluate("window.__signedInOnce = true")  # gone if anything reloads the page
+    expect(page.get_by_role("heading", name="Agent a-1")).to_be_visible()
+    expect(page.locator("#awaiting-agent")).to_contain_text("Nobody is waiting for you")
+
+    now = engine_now(service)
+    service.customer_writes(
+        "c-1", "My card was declined at the supermarket, can you check?", customer_id="cust-1"
+    )
+    expect(conversation_ids(page, "awaiting-agent")).to_have_text(["c-1"])
+    expect(card(page, "c-1").locator("time.countdown")).to_contain_text("left")
+    expect(card(page, "c-1")).to_contain_text("target 2 min")
+    expect(page.locator(".load-caption")).to_contain_text("1 active · preferred 2 · max 3")
+
+    now = service.advance_clock(now, timedelta(seconds=30))
+    service.customer_writes(
+        "c-2", "How do I change the address on my account?", customer_id="cust-2"
+    )
+    expect(conversation_ids(page, "awaiting-agent")).to_have_text(["c-1", "c-2"])
+
+    # At preferred concurrency new work waits in the queue; the agent may take one more.
+    outcome = service.customer_writes(
+        "c-3", "Where is my parcel? It was due yesterday.", customer_id="cust-3"
+    )
+    assert outcome["routing"]["reason"] == "queued"
+    take = page.get_by_role("button", name="Take one more")
+    expect(take).to_be_enabled()
+    take.click()
+    expect(conversation_ids(page, "awaiting-agent")).to_have_text(["c-1", "c-2", "c-3"])
+    expect(page.locator(".load-caption")).to_contain_text("3 active")
+    expect(take).to_be_disabled()
+    expect(page.locator("#take-hint")).to_contain_text("maximum of 3")
+
+    # An escalation cuts c-2's target, so it jumps ahead of c-1.
+    service.customer_writes("c-2", "This is urgent, someone used my card!")
+    expect(conversation_ids(page, "awaiting-agent")).to_have_text(["c-2", "c-1", "c-3"])
+    expect(card(page, "c-2").locator(".boost")).to_be_visible()
+
+    # The agent pauses c-1 from the desk: it leaves the reply list for the paused list.
+    page.get_by_role("button", name="Pause c-1").click()
+    expect(conversation_ids(page, "inactive")).to_have_text(["c-1"])
+    expect(conversation_ids(page, "awaiting-agent")).to_have_text(["c-2", "c-3"])
+    expect(take).to_be_enabled()
+
+    # The agent answers c-3; when its customer stays silent past the inactivity timeout,
+    # moving the manual clock makes it inactive, and the desk shows it without a reload.
+    service.agent_writes("c-3", "a-1", "It left our depot this morning and arrives tomorrow.")
+    expect(conversation_ids(page, "awaiting-customer")).to_have_text(["c-3"])
+    now = service.advance_clock(now, timedelta(minutes=31))
+    expect(conversation_ids(page, "inactive")).to_have_text(["c-1", "c-3"])
+    expect(conversation_ids(page, "awaiting-customer")).to_have_count(0)
+    expect(card(page, "c-2").locator("time.countdown")).to_contain_text("overdue")
+    expect(card(page, "c-2")).to_have_attribute("data-urgency", "past")
+
+    # A customer who answers fast earns a shorter target; one nearing it turns amber.
+    service.customer_writes("c-4", "Hi, can I move my delivery to Friday?", customer_id="cust-4")
+    service.agent_writes("c-4", "a-1", "Sure, which address should we deliver to?")
+    now = service.advance_clock(now, timedelta(seconds=10))
+    service.customer_writes("c-4", "12 Harbour Street, please")
+    expect(card(page, "c-4")).to_contain_text("customer pace")
+    now = service.advance_clock(now, timedelta(seconds=52))
+    expect(card(page, "c-4")).to_have_attribute("data-urgency", "near")
+    expect(page.locator("#announcer")).not_to_be_empty()
+
+    page.screenshot(path=str(artifacts / "desk.png"), full_page=True)
+    assert page.evaluate("window.__signedInOnce") is True, "the desk reloaded"
+
+    # The status tool: going away stops new work, which the supervisor then sees queued.
+    page.get_by_label("Status").select_option("away")
+    expect(page.locator("#last-change")).to_contain_text("Status set to Away")
+    assert service.call("GET", "/v1/agents/a-1", service.supervisor_token)["status"] == "away"
+    service.customer_writes("c-5", "I was charged twice for my order", customer_id="cust-5")
+    now = service.advance_clock(now, timedelta(seconds=20))
+    service.customer_writes("c-6", "Need a copy of my invoice", customer_id="cust-6")
+    service.put_agent("a-2", status="busy", preferred_concurrency=3, max_concurrency=5)
+
+    supervisor, supervisor_errors = open_desk(browser, service)
+    sign_in(supervisor, service.supervisor_token)
+    expect(supervisor.get_by_role("heading", name="Supervisor")).to_be_visible()
+    expect(conversation_ids(supervisor, "queue")).to_have_text(["c-5", "c-6"])
+    expect(card(supervisor, "c-5").locator("time.countdown")).to_contain_text("left")
+    agent_row = supervisor.locator('tr[data-agent-id="a-1"]')
+    expect(agent_row).to_contain_text("Away")
+    expect(agent_row.get_by_role("meter")).to_have_attribute("aria-valuenow", "2")
+    expect(supervisor.locator('tr[data-agent-id="a-2"]')).to_contain_text("Busy")
+    supervisor.screenshot(path=str(artifacts / "desk-supervisor.png"), full_page=True)
+
+    # Live on the supervisor's side too: the agent comes back and takes one more.
+    page.get_by_label("Status").select_option("available")
+    expect(agent_row).to_contain_text("Available")
+    page.get_by_role("button", name="Take one more").click()
+    expect(conversation_ids(supervisor, "queue")).to_have_text(["c-6"])
+    expect(agent_row.get_by_role("meter")).to_have_attribute("aria-valuenow", "3")
+
+    # Signing out forgets the token.
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_label("Access token")).to_be_visible()
+    assert page.evaluate("sessionStorage.length") == 0
+    assert errors == [] and supervisor_errors == []
