@@ -19,5 +19,12 @@ def _root() -> None:
     """Tidal: classify and route contact-center messages."""
 
 
+from service.cli import serve as _serve  # noqa: E402
+from service.cli import token as _token  # noqa: E402
+
+app.command("serve")(_serve.serve)
+app.add_typer(_token.app, name="token")
+
+
 def main() -> None:
     app()

@@ -1,0 +1,114 @@
+"""Live events as Server-Sent Events: one agent's stream, and the supervisors' stream.
+
+Send `Last-Event-ID` (the last `id:` received) when reconnecting to get every event
+committed since, then live ones. See `service.events` for the wire format.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import anyio
+from fastapi import APIRouter, Header, Path
+from starlette.responses import StreamingResponse
+
+from engine.core.engine import Engine
+from service.api.deps import ServicesDep
+from service.auth import Caller, require_agent_or, require_role
+from service.events import event_stream
+from service.persistence.store import StoredEvent
+from service.problems import Problem, problem_responses
+from service.services import Services
+from service.tokens import Role
+
+router = APIRouter(tags=["events"])
+PAGE = 500
+
+_SSE_DOC: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "`text/event-stream`: `id: <n>`, `event: <kind>`, `data: <EventOut JSON>`"
+        " per event; `: heartbeat` comments while idle.",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }
+}
+
+
+def _last_event_id(value: str | None) -> int | None:
+    if value is None or value.strip() == "":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise Problem("validation", "Last-Event-ID must be an event id (an integer)") from None
+
+
+def _stream(services: Services, agent_id: str | None, last_id: int | None) -> StreamingResponse:
+    def read_page(after: int) -> list[StoredEvent]:
+        return services.store.events_after(after, agent_id=agent_id, limit=PAGE)
+
+    async def backlog(after: int) -> AsyncIterator[list[StoredEvent]]:
+        while True:
+            page = await anyio.to_thread.run_sync(read_page, after)
+            if page:
+                yield page
+                after = page[-1].id
+            if len(page) < PAGE:
+                return
+
+    async def body() -> AsyncIterator[bytes]:
+        services.metrics.sse_streams.inc()
+        try:
+            async for chunk in event_stream(
+                services.hub, agent_id, last_id, backlog, services.settings.heartbeat_seconds
+            ):
+                yield chunk
+        finally:
+            services.metrics.sse_streams.dec()
+
+    return StreamingResponse(
+        body(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+LastEventId = Annotated[
+    str | None, Header(alias="Last-Event-ID", description="Resume after this event id.")
+]
+
+
+@router.get(
+    "/v1/agents/{agent_id}/events",
+    summary="An agent's live events (SSE): assignments, reactivations, closes, overdue, status",
+    response_class=StreamingResponse,
+    responses={**_SSE_DOC, **problem_responses(401, 403, 404)},
+)
+async def agent_events(
+    agent_id: Annotated[str, Path(min_length=1, max_length=255)],
+    caller: Caller,
+    services: ServicesDep,
+    last_event_id: LastEventId = None,
+) -> StreamingResponse:
+    require_agent_or(caller, agent_id, Role.SUPERVISOR)
+    last_id = _last_event_id(last_event_id)
+
+    def exists(engine: Engine) -> bool:
+        return engine.agent(agent_id) is not None
+
+    if not await services.runtime.execute(exists):
+        raise Problem("not-found", f"no agent {agent_id!r}")
+    return _stream(services, agent_id, last_id)
+
+
+@router.get(
+    "/v1/events",
+    summary="Every agent's live events (SSE, supervisor)",
+    response_class=StreamingResponse,
+    responses={**_SSE_DOC, **problem_responses(401, 403)},
+)
+async def all_events(
+    caller: Caller, services: ServicesDep, last_event_id: LastEventId = None
+) -> StreamingResponse:
+    require_role(caller, Role.SUPERVISOR)
+    return _stream(services, None, _last_event_id(last_event_id))

@@ -1,0 +1,110 @@
+"""`POST /v1/messages` (classify and route) and `POST /v1/classify` (classify only)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import anyio
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from engine.core.engine import Engine
+from engine.core.errors import UnknownAgent
+from engine.core.intents import Classification, Direction
+from engine.core.model import IncomingMessage, MessageOutcome, State
+from service.api.deps import ServicesDep, json_response
+from service.api.schemas import ClassificationOut, ClassifyIn, MessageIn, MessageOut
+from service.auth import Caller, require_role
+from service.problems import Problem, problem_responses
+from service.services import Services
+from service.tokens import Role
+from service.views import classification_view, message_response
+
+router = APIRouter(tags=["messages"])
+
+
+async def classify(services: Services, text: str, direction: Direction) -> Classification:
+    """Classification on the classifier thread, never on the event loop."""
+    classifier = services.rules.classifier
+    started = time.perf_counter()
+    result = await asyncio.get_running_loop().run_in_executor(
+        services.classify_pool, classifier.classify, text, direction
+    )
+    services.metrics.classify_seconds.observe(time.perf_counter() - started)
+    return result
+
+
+@router.post(
+    "/v1/messages",
+    response_model=MessageOut,
+    summary="Classify and route one message",
+    responses=problem_responses(400, 401, 403, 413, 422, 503),
+)
+async def post_message(body: MessageIn, caller: Caller, services: ServicesDep) -> Response:
+    """Classify the message, apply the workflow and routing, and answer once durable.
+
+    Posting a known `message_id` again returns the first answer with `duplicate: true`
+    and changes nothing.
+    """
+    require_role(caller, Role.SERVICE)
+    if body.direction == "outbound" and not body.agent_id:
+        raise Problem(
+            "outbound-without-agent",
+            "an outbound message needs the agent_id that sent it",
+            status=422,
+            extra={"code": "outbound_without_agent"},
+        )
+    generation = services.rules.generation
+    classification = await classify(services, body.text, body.direction)
+    message = IncomingMessage(
+        message_id=body.message_id,
+        conversation_id=body.conversation_id,
+        direction=body.direction,
+        text=body.text,
+        sent_at=body.sent_at,
+        channel=body.channel,
+        customer_id=body.customer_id,
+        agent_id=body.agent_id,
+        skills=frozenset(body.skills),
+    )
+
+    def work(engine: Engine) -> tuple[MessageOutcome, dict[str, Any] | None]:
+        used = classification
+        rules = services.rules
+        if rules.generation != generation:  # rules were swapped meanwhile: stay consistent
+            used = rules.classifier.classify(message.text, message.direction)
+        try:
+            outcome = engine.handle(message, used)
+        except UnknownAgent as exc:
+            raise Problem(
+                "unknown-agent", exc.message, status=422, extra={"code": exc.code}
+            ) from None
+        if outcome.duplicate:
+            return outcome, None
+        conversation = outcome.conversation
+        priority = (
+            engine.priority(conversation.id) if conversation.state != State.CLOSED else None
+        )
+        return outcome, message_response(outcome, priority)
+
+    outcome, response = await services.runtime.execute(
+        work, responses=lambda r: {r[0].message_id: r[1]} if r[1] is not None else {}
+    )
+    if response is None:
+        stored = await anyio.to_thread.run_sync(services.store.stored_response, body.message_id)
+        response = stored if stored is not None else message_response(outcome, None)
+        response["duplicate"] = True
+    return json_response(response)
+
+
+@router.post(
+    "/v1/classify",
+    response_model=ClassificationOut,
+    summary="Classify one message, without any state change",
+    responses=problem_responses(400, 401, 403, 413, 422),
+)
+async def post_classify(body: ClassifyIn, caller: Caller, services: ServicesDep) -> Response:
+    require_role(caller, Role.SERVICE)
+    return json_response(classification_view(await classify(services, body.text, body.direction)))

@@ -1,0 +1,31 @@
+"""The queue: conversations waiting for an agent, in priority order."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from engine.core.engine import Engine
+from service.api.deps import ServicesDep, json_response
+from service.api.schemas import QueueOut
+from service.auth import Caller, require_role
+from service.problems import problem_responses
+from service.tokens import Role
+from service.views import conversation_summary
+
+router = APIRouter(tags=["queue"])
+
+
+@router.get(
+    "/v1/queue",
+    response_model=QueueOut,
+    summary="Queued conversations in priority order (supervisor)",
+    responses=problem_responses(401, 403),
+)
+async def get_queue(caller: Caller, services: ServicesDep) -> Response:
+    require_role(caller, Role.SUPERVISOR)
+
+    def read(engine: Engine) -> list[dict[str, object]]:
+        return [conversation_summary(c, engine.priority(c.id)) for c in engine.queue()]
+
+    return json_response({"conversations": await services.runtime.execute(read)})

@@ -1,0 +1,264 @@
+"""Request and response bodies of the API (pydantic), documented field by field.
+
+Responses are rendered by `service.views` and checked against these models in the
+tests (`extra="forbid"`), so the OpenAPI document describes exactly what is sent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from service.config import MAX_TEXT_BYTES
+
+DirectionName = Literal["inbound", "outbound"]
+StateName = Literal["queued", "assigned", "inactive", "closed"]
+AwaitingName = Literal["agent", "customer"]
+AgentStatusName = Literal["available", "busy", "away", "offline"]
+ActionName = Literal[
+    "activate", "ignore", "close", "inactivate", "escalate", "await_customer", "hold"
+]
+RoutingReasonName = Literal[
+    "least_loaded", "sticky", "sticky_unavailable", "queued", "manual", "unchanged", "closed"
+]
+Identifier = Field(min_length=1, max_length=255, pattern=r"^[^\s/]+$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _text_within_limit(text: str) -> str:
+    if len(text.encode("utf-8")) > MAX_TEXT_BYTES:
+        raise ValueError(f"text is longer than {MAX_TEXT_BYTES} bytes (64 KiB) in UTF-8")
+    return text
+
+
+# -- requests --------------------------------------------------------------------------
+
+
+class MessageIn(Strict):
+    """One message to classify and route."""
+
+    message_id: str = Field(
+        min_length=1, max_length=255, description="Caller's unique id; posting it again is a no-op."
+    )
+    conversation_id: str = Field(
+        min_length=1, max_length=255, pattern=r"^[^\s/]+$", description="Caller's conversation id."
+    )
+    direction: DirectionName = Field(description="`inbound` (customer) or `outbound` (agent).")
+    text: str = Field(description="The message text (at most 64 KiB of UTF-8).")
+    sent_at: AwareDatetime | None = Field(
+        default=None, description="When it was sent (RFC 3339 with offset); default: now."
+    )
+    channel: str | None = Field(default=None, max_length=64, description="e.g. `sms`.")
+    customer_id: str | None = Field(default=None, max_length=255, description="Customer's id.")
+    agent_id: str | None = Field(
+        default=None, max_length=255, description="The sending agent; required when outbound."
+    )
+    skills: list[str] = Field(
+        default_factory=list, max_length=64, description="Skills the conversation requires."
+    )
+
+    _check_text = field_validator("text")(_text_within_limit)
+
+
+class ClassifyIn(Strict):
+    """A text to classify, without any state change."""
+
+    text: str = Field(description="The message text (at most 64 KiB of UTF-8).")
+    direction: DirectionName = Field(description="`inbound` or `outbound`.")
+
+    _check_text = field_validator("text")(_text_within_limit)
+
+
+class CloseIn(Strict):
+    reason: str = Field(
+        default="closed_by_request", min_length=1, max_length=64,
+        description="Reason code recorded on the conversation and in the audit trail.",
+    )
+
+
+class InactivateIn(Strict):
+    reason: str = Field(
+        default="agent_paused", min_length=1, max_length=64,
+        description="Reason code recorded on the conversation and in the audit trail.",
+    )
+
+
+class AgentIn(Strict):
+    """Create or update an agent; omitted fields keep their value (or the defaults)."""
+
+    status: AgentStatusName | None = Field(default=None, description="Agent status.")
+    preferred_concurrency: int | None = Field(
+        default=None, ge=0, le=1000, description="How many active conversations new work fills."
+    )
+    max_concurrency: int | None = Field(
+        default=None, ge=1, le=1000, description="Ceiling that only returning work may use."
+    )
+    skills: list[str] | None = Field(default=None, max_length=64, description="Agent's skills.")
+
+
+class ClockIn(Strict):
+    now: AwareDatetime = Field(description="The new time of the manual clock (never earlier).")
+
+
+# -- responses -------------------------------------------------------------------------
+
+
+class AlternativeOut(Strict):
+    intent: str = Field(description="Another intent the model considered.")
+    confidence: float = Field(description="Its probability.")
+
+
+class ClassificationOut(Strict):
+    intent: str = Field(description="The workflow intent.")
+    confidence: float = Field(description="1.0 for rules; the model's probability otherwise.")
+    source: Literal["rule", "model", "fallback"] = Field(description="What decided the intent.")
+    rule_id: str | None = Field(description="The matching intent rule, when source is `rule`.")
+    model_version: str | None = Field(description="The model's version, when one was used.")
+    alternatives: list[AlternativeOut] = Field(description="Top alternatives, most likely first.")
+
+
+class DecisionOut(Strict):
+    action: ActionName = Field(description="What the workflow did (SPEC 2.2).")
+    rule_id: str | None = Field(description="The workflow rule that decided.")
+    reason: str | None = Field(description="Reason code.")
+
+
+class PriorityOut(Strict):
+    pace_seconds: float = Field(description="The customer's pace (weighted mean reply delay).")
+    target_seconds: float = Field(description="Response target derived from the pace.")
+    boosts: list[str] = Field(description="What shortened the target (e.g. `escalated`).")
+    respond_by: datetime | None = Field(description="Reply deadline while awaiting the agent.")
+    awaiting_since: datetime | None = Field(description="When it started awaiting the agent.")
+
+
+class ConversationBrief(Strict):
+    id: str
+    state: StateName
+    awaiting: AwaitingName | None
+    agent_id: str | None = Field(description="The assigned agent (state `assigned`).")
+    last_agent_id: str | None = Field(description="The last agent who had it (sticky routing).")
+    respond_by: datetime | None
+    priority: PriorityOut | None = Field(description="Why it sits where it does; null if closed.")
+
+
+class RoutingOut(Strict):
+    agent_id: str | None = Field(description="The agent it went to, if any.")
+    reason: RoutingReasonName
+
+
+class MessageOut(Strict):
+    """The outcome of one message (SPEC 6)."""
+
+    message_id: str
+    conversation_id: str
+    duplicate: bool = Field(description="True when this message id was seen before.")
+    classification: ClassificationOut
+    decision: DecisionOut
+    conversation: ConversationBrief
+    routing: RoutingOut
+
+
+class ConversationSummary(ConversationBrief):
+    """A conversation in a queue or worklist."""
+
+    channel: str | None
+    customer_id: str | None
+    skills: list[str]
+    awaiting_since: datetime | None
+    last_inbound_at: datetime | None
+    last_outbound_at: datetime | None
+    opened_at: datetime
+
+
+class DecisionRecord(Strict):
+    message_id: str
+    direction: DirectionName
+    received_at: datetime
+    intent: str
+    confidence: float
+    source: str
+    action: ActionName
+    rule_id: str | None
+    reason: str | None
+    routing: RoutingOut
+
+
+class EventOut(Strict):
+    """An audit-trail event; also the `data` of each Server-Sent Event."""
+
+    id: int = Field(description="Increasing id (the SSE `id:`; resume with Last-Event-ID).")
+    kind: str = Field(description="assigned, queued, reactivated, inactivated, closed, ...")
+    at: datetime
+    conversation_id: str | None
+    agent_id: str | None
+    reason: str | None
+    message_id: str | None = Field(description="The message that caused it, if any.")
+    data: dict[str, Any]
+
+
+class ConversationOut(ConversationSummary):
+    """A conversation's fields (SPEC 2.1), its priority and its recent history."""
+
+    pace_seconds: float | None
+    last_outbound_intent: str | None
+    closed_at: datetime | None
+    close_reason: str | None
+    inactive_since: datetime | None
+    inactive_reason: str | None
+    opted_out: bool
+    recent_decisions: list[DecisionRecord] = Field(description="Latest message decisions.")
+    recent_events: list[EventOut] = Field(description="Latest audit-trail events.")
+
+
+class AgentOut(Strict):
+    id: str
+    status: AgentStatusName
+    preferred_concurrency: int
+    max_concurrency: int
+    skills: list[str]
+    load: int = Field(description="Number of assigned conversations.")
+    last_assigned_at: datetime | None
+    blocked_for_overdue: bool = Field(description="No new work until an overdue reply is sent.")
+
+
+class AgentList(Strict):
+    agents: list[AgentOut]
+
+
+class WorklistOut(Strict):
+    agent_id: str
+    awaiting_agent: list[ConversationSummary] = Field(description="Reply order (priority).")
+    awaiting_customer: list[ConversationSummary] = Field(description="Oldest wait first.")
+    inactive: list[ConversationSummary] = Field(description="Paused, this agent was last.")
+
+
+class QueueOut(Strict):
+    conversations: list[ConversationSummary] = Field(description="In priority order.")
+
+
+class TakeOut(Strict):
+    conversation: ConversationSummary | None = Field(
+        description="The conversation picked up, or null when none could be taken."
+    )
+
+
+class ReloadOut(Strict):
+    generation: int = Field(description="Increases with every successful reload.")
+    rules_dir: str
+    models_dir: str
+
+
+class ClockOut(Strict):
+    now: datetime
+    fired_events: int = Field(description="Events caused by timers that fired.")
+
+
+class HealthOut(Strict):
+    status: Literal["ok", "failing"]
+    clock: Literal["wall", "manual"]
+    now: datetime

@@ -1,0 +1,173 @@
+"""The app factory: `create_app(settings)` builds the FastAPI app.
+
+Nothing is opened at import or construction time: the lifespan restores the engine
+from the database, starts the engine and writer threads and (on the wall clock) the
+timer task, and stops them again in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+
+from engine.core.errors import EngineError
+from service.api import admin, agents, conversations, events, messages, operations, queue
+from service.config import Settings
+from service.metrics import Metrics
+from service.middleware import ServiceMiddleware
+from service.problems import (
+    ENGINE_ERROR_STATUS,
+    Problem,
+    ProblemDetail,
+    problem_handler,
+    problem_response,
+)
+from service.rules import ActiveRules
+from service.services import Services, start_services, stop_services
+from service.timers import run_timers
+
+log = logging.getLogger("tidal.app")
+DESK_DIR = Path(__file__).parent / "desk"
+
+_STATUS_SLUGS = {
+    400: "malformed-json",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "clock-not-manual",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+}
+
+
+async def _validation_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in exc.errors()
+    ]
+    if any(e["type"] == "json_invalid" for e in errors):
+        problem = Problem("malformed-json", "the body could not be parsed as JSON", errors=errors)
+    else:
+        problem = Problem("validation", f"{len(errors)} invalid field(s)", errors=errors)
+    return problem_response(problem, request.url.path)
+
+
+async def _http_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    slug = _STATUS_SLUGS.get(exc.status_code, "validation" if exc.status_code < 500 else "internal")
+    if exc.status_code == 400 and "pars" not in str(exc.detail):
+        slug = "validation"
+    problem = Problem(slug, str(exc.detail), status=exc.status_code, headers=exc.headers)
+    return problem_response(problem, request.url.path)
+
+
+async def _engine_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, EngineError)
+    problem = Problem(
+        exc.code.replace("_", "-"),
+        exc.message,
+        status=ENGINE_ERROR_STATUS.get(exc.code, 422),
+        title=exc.code.replace("_", " "),
+        extra={"code": exc.code},
+    )
+    return problem_response(problem, request.url.path)
+
+
+async def _internal_handler(request: Request, exc: Exception) -> Response:
+    log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
+    return problem_response(Problem("internal", "unexpected error; see the service log"),
+                            request.url.path)
+
+
+def create_app(
+    settings: Settings, *, rules: ActiveRules | None = None, access_log: bool = True
+) -> FastAPI:
+    """The Tidal HTTP service for `settings` (nothing starts until the lifespan runs).
+
+    `rules` may be passed when already loaded (validated by the caller); otherwise the
+    lifespan loads them from `settings.rules_dir` and `settings.models_dir`.
+    """
+    metrics = Metrics()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services: Services = await anyio.to_thread.run_sync(
+            start_services, settings, metrics, rules
+        )
+        services.runtime.start(asyncio.get_running_loop())
+        app.state.services = services
+        timers = (
+            asyncio.create_task(run_timers(services), name="tidal-timers")
+            if services.manual_clock is None
+            else None
+        )
+        try:
+            yield
+        finally:
+            if timers is not None:
+                timers.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await timers
+            services.hub.close_all()
+            await anyio.to_thread.run_sync(stop_services, services)
+
+    app = FastAPI(
+        title="Tidal",
+        version="1",
+        summary="Classify and route contact-center messages.",
+        description="Errors are `application/problem+json` (RFC 9457) with a stable `type` "
+        "under `https://tidal.dev/problems/`. Every `/v1` endpoint needs "
+        "`Authorization: Bearer <token>`.",
+        lifespan=lifespan,
+        exception_handlers={
+            Problem: problem_handler,
+            RequestValidationError: _validation_handler,
+            StarletteHTTPException: _http_handler,
+            EngineError: _engine_handler,
+            Exception: _internal_handler,
+        },
+    )
+    for module in (messages, conversations, agents, queue, events, admin, operations):
+        app.include_router(module.router)
+    if settings.serve_desk and DESK_DIR.is_dir():
+        app.mount("/desk", StaticFiles(directory=DESK_DIR, html=True), name="desk")
+        app.mount("/", StaticFiles(directory=DESK_DIR, html=True), name="desk-root")
+
+    _add_problem_schema(app)
+    app.add_middleware(
+        ServiceMiddleware,
+        metrics=metrics,
+        max_body_bytes=settings.max_body_bytes,
+        access_log=access_log,
+    )
+    return app
+
+
+def _add_problem_schema(app: FastAPI) -> None:
+    """Make sure `ProblemDetail` is in the OpenAPI components (all errors refer to it)."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = original()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.setdefault("ProblemDetail", ProblemDetail.model_json_schema())
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

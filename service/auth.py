@@ -1,0 +1,95 @@
+"""Bearer-token authentication and the role rules of SPEC 6.
+
+401: no token, a malformed header, or an unknown token. 403: the token's role may not
+call the endpoint, or an agent token reaches for another agent's data. An agent's
+conversations are those assigned to it or last served by it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import anyio
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from engine.core.model import Conversation
+from service.persistence.store import DurableStore
+from service.problems import Problem
+from service.tokens import Principal, Role, hash_token
+
+bearer = HTTPBearer(
+    auto_error=False,
+    description="A Tidal token: `tidal token create --role service|agent|supervisor|admin`.",
+)
+
+
+class Authenticator:
+    """Resolves tokens to principals; known tokens are cached by hash."""
+
+    def __init__(self, store: DurableStore) -> None:
+        self._store = store
+        self._known: dict[str, Principal] = {}
+
+    async def principal(self, token: str | None) -> Principal:
+        if not token:
+            raise Problem("unauthorized", "send `Authorization: Bearer <token>`")
+        digest = hash_token(token)
+        found = self._known.get(digest)
+        if found is None:
+            found = await anyio.to_thread.run_sync(self._store.principal_for, digest)
+            if found is None:
+                raise Problem("unauthorized", "unknown or revoked token")
+            self._known[digest] = found
+        return found
+
+
+async def current_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """The caller, from `Authorization: Bearer <token>` (401 otherwise)."""
+    authenticator: Authenticator = request.app.state.services.auth
+    return await authenticator.principal(credentials.credentials if credentials else None)
+
+
+Caller = Annotated[Principal, Depends(current_principal)]
+
+
+def require_role(principal: Principal, *roles: Role) -> None:
+    """403 unless the principal has one of `roles`."""
+    if principal.role not in roles:
+        allowed = ", ".join(str(r) for r in roles)
+        raise Problem("forbidden", f"a {principal.role} token may not do this (needs: {allowed})")
+
+
+def require_agent_or(principal: Principal, agent_id: str, *roles: Role) -> None:
+    """Allow `roles`, and the agent token of `agent_id` itself."""
+    if principal.role in roles:
+        return
+    if principal.role is Role.AGENT:
+        if principal.agent_id == agent_id:
+            return
+        raise Problem("forbidden", "an agent token may only act on its own agent")
+    require_role(principal, *roles)
+
+
+def may_see_conversation(principal: Principal, conversation: Conversation) -> bool:
+    """Whether an agent token's agent holds or last held the conversation."""
+    return principal.agent_id is not None and principal.agent_id in (
+        conversation.agent_id,
+        conversation.last_agent_id,
+    )
+
+
+def require_conversation_access(
+    principal: Principal, conversation: Conversation, *roles: Role
+) -> None:
+    """Allow `roles`, and the agent whose conversation it is."""
+    if principal.role in roles:
+        return
+    if principal.role is Role.AGENT:
+        if may_see_conversation(principal, conversation):
+            return
+        raise Problem("forbidden", "this conversation belongs to another agent")
+    require_role(principal, *roles)

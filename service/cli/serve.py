@@ -1,0 +1,113 @@
+"""`tidal serve`: the HTTP service and desk."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+class ClockChoice(StrEnum):
+    wall = "wall"
+    manual = "manual"
+
+
+def database_url(db: str) -> str:
+    """A SQLAlchemy URL; a plain path means an SQLite file."""
+    if "://" in db:
+        return db
+    from service.config import sqlite_url
+
+    return sqlite_url(Path(db).expanduser().resolve())
+
+
+def first_start_banner(token: str, host: str, port: int, db_url: str) -> str:
+    """What the first start on an empty database prints (like Jupyter prints its URL)."""
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    base = f"http://{shown_host}:{port}"
+    return "\n".join(
+        [
+            "",
+            "Tidal created an admin token for this new database; it is shown only once:",
+            "",
+            f"    {token}",
+            "",
+            "Try it:",
+            f'    curl -H "Authorization: Bearer {token}" {base}/v1/agents',
+            f"Open the desk at {base}/ ; more tokens (agent, supervisor, service):",
+            f"    tidal token create --role supervisor --db '{db_url}'",
+            "",
+        ]
+    )
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", min=0, max=65535)] = 8000,
+    db: Annotated[
+        str, typer.Option(help="Database URL (postgresql+psycopg://...) or SQLite file path.")
+    ] = "tidal.db",
+    clock: Annotated[
+        ClockChoice, typer.Option(help="`manual`: time moves only by POST /v1/admin/clock.")
+    ] = ClockChoice.wall,
+    clock_start: Annotated[
+        datetime | None,
+        typer.Option(help="Start of a manual clock on a new database (UTC)."),
+    ] = None,
+    rules: Annotated[Path, typer.Option(help="Rules directory.")] = Path("rules"),
+    models: Annotated[Path, typer.Option(help="Models directory.")] = Path("models"),
+    log_level: Annotated[str, typer.Option(help="debug, info, warning, error.")] = "info",
+    access_log: Annotated[bool, typer.Option(help="Log every request (JSON).")] = True,
+) -> None:
+    """Run the Tidal service and desk (SQLite by default; --db for PostgreSQL)."""
+    import uvicorn
+
+    from engine.rulesio.errors import FilesInvalid
+    from service.app import create_app
+    from service.config import Settings
+    from service.logging import configure_logging
+    from service.persistence.store import DurableStore
+    from service.rules import load_active_rules
+    from service.tokens import Role
+
+    configure_logging(log_level)
+    url = database_url(db)
+    try:
+        active = load_active_rules(rules, models, generation=1)
+    except FilesInvalid as exc:
+        for error in exc.errors:
+            typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    store = DurableStore(url)
+    try:
+        store.create_schema()
+        if not store.has_token(Role.ADMIN):
+            token = store.create_token(Role.ADMIN, label="first start")
+            sys.stdout.write(first_start_banner(token, host, port, url) + "\n")
+            sys.stdout.flush()
+    finally:
+        store.close()
+    start = clock_start.astimezone() if clock_start and clock_start.tzinfo is None else clock_start
+    settings = Settings(
+        db_url=url,
+        rules_dir=rules,
+        models_dir=models,
+        clock=clock.value,
+        clock_start=start,
+    )
+    app = create_app(settings, rules=active, access_log=access_log)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+    )

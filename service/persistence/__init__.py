@@ -1,0 +1,1 @@
+"""Durable state: the SQL schema, the store that writes engine changes, and restore."""

@@ -1,0 +1,404 @@
+"""The durable store: one transaction per commit batch, reads for restore and the API.
+
+SQLite (default) runs in WAL mode with `synchronous=FULL`, so a committed batch is on
+disk when `commit` returns. The same code runs on PostgreSQL (`postgresql+psycopg://`).
+Only one writer (the service's group-commit thread) writes engine changes; it assigns
+event ids and message sequence numbers itself, in commit order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+from engine.core.model import Agent, Conversation, Event, MessageOutcome
+from service.persistence import schema
+from service.persistence.codec import dumps, loads, to_jsonable
+from service.tokens import Principal, Role, hash_token, new_token, same_hash
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An audit-trail event as committed, with its id (the SSE event id)."""
+
+    id: int
+    kind: str
+    at: datetime
+    conversation_id: str | None
+    agent_id: str | None
+    reason: str | None
+    message_id: str | None
+    data: dict[str, Any]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "at": self.at.isoformat(),
+            "conversation_id": self.conversation_id,
+            "agent_id": self.agent_id,
+            "reason": self.reason,
+            "message_id": self.message_id,
+            "data": self.data,
+        }
+
+
+@dataclass
+class CommitBatch:
+    """Engine changes of one or more requests, written in one transaction."""
+
+    conversations: dict[str, Conversation] = field(default_factory=dict)
+    agents: dict[str, Agent] = field(default_factory=dict)
+    messages: list[tuple[MessageOutcome, Mapping[str, Any]]] = field(default_factory=list)
+    events: list[tuple[Event, str | None]] = field(default_factory=list)
+    meta: dict[str, str] = field(default_factory=dict)
+
+    def is_empty(self) -> bool:
+        return not (
+            self.conversations or self.agents or self.messages or self.events or self.meta
+        )
+
+
+@dataclass
+class RestoredState:
+    conversations: list[Conversation]
+    agents: list[Agent]
+    outcomes: list[MessageOutcome]
+    meta: dict[str, str]
+
+
+def make_engine(url: str) -> Engine:
+    """A SQLAlchemy engine; for SQLite: WAL, synchronous=FULL, foreign threads allowed."""
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=8
+        )
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return sa.create_engine(url, pool_size=8, pool_pre_ping=True)
+
+
+def _upsert(conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    dialect = conn.dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(table)
+    keys = [c.name for c in table.primary_key.columns]
+    stmt = stmt.on_conflict_do_update(
+        index_elements=keys,
+        set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys},
+    )
+    conn.execute(stmt, list(rows))
+
+
+def _conversation_row(c: Conversation) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "state": str(c.state),
+        "awaiting": str(c.awaiting) if c.awaiting is not None else None,
+        "agent_id": c.agent_id,
+        "last_agent_id": c.last_agent_id,
+        "channel": c.channel,
+        "customer_id": c.customer_id,
+        "respond_by": c.respond_by,
+        "opened_at": c.opened_at,
+        "closed_at": c.closed_at,
+        "close_reason": c.close_reason,
+        "version": c.version,
+        "snapshot": dumps(c),
+    }
+
+
+def _agent_row(a: Agent) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "status": str(a.status),
+        "preferred_concurrency": a.preferred_concurrency,
+        "max_concurrency": a.max_concurrency,
+        "load": a.load,
+        "version": a.version,
+        "snapshot": dumps(a),
+    }
+
+
+def _message_row(seq: int, o: MessageOutcome, response: Mapping[str, Any]) -> dict[str, Any]:
+    c = o.classification
+    return {
+        "message_id": o.message_id,
+        "seq": seq,
+        "conversation_id": o.conversation_id,
+        "direction": o.direction,
+        "received_at": o.received_at,
+        "intent": c.intent,
+        "confidence": c.confidence,
+        "source": c.source,
+        "action": str(o.decision.action),
+        "rule_id": o.decision.rule_id,
+        "reason": o.decision.reason,
+        "routing_agent_id": o.routing.agent_id,
+        "routing_reason": o.routing.reason,
+        "outcome": dumps(o),
+        "response": orjson.dumps(response).decode(),
+    }
+
+
+def _stored_event(row: Any) -> StoredEvent:
+    return StoredEvent(
+        id=row.id,
+        kind=row.kind,
+        at=row.at,
+        conversation_id=row.conversation_id,
+        agent_id=row.agent_id,
+        reason=row.reason,
+        message_id=row.message_id,
+        data=orjson.loads(row.data),
+    )
+
+
+class DurableStore:
+    """Tidal's tables in one database."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self._next_event_id = 1
+        self._next_message_seq = 1
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def create_schema(self) -> None:
+        """Create missing tables (idempotent) and note the schema version."""
+        schema.metadata.create_all(self.engine)
+        with self.engine.begin() as conn:
+            _upsert(conn, schema.meta, [{"key": "schema_version", "value": schema.SCHEMA_VERSION}])
+            self._next_event_id = 1 + (
+                conn.execute(sa.select(sa.func.max(schema.events.c.id))).scalar() or 0
+            )
+            self._next_message_seq = 1 + (
+                conn.execute(sa.select(sa.func.max(schema.messages.c.seq))).scalar() or 0
+            )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- the writer ------------------------------------------------------------------
+
+    def commit(self, batch: CommitBatch) -> list[StoredEvent]:
+        """Write a batch in one transaction; return its events with their new ids.
+
+        Ids are only taken once the transaction committed, so a failed commit leaves
+        no gap and the caller may retry.
+        """
+        event_id, seq = self._next_event_id, self._next_message_seq
+        stored: list[StoredEvent] = []
+        event_rows: list[dict[str, Any]] = []
+        for offset, (event, message_id) in enumerate(batch.events):
+            data = to_jsonable(event.data)
+            stored.append(
+                StoredEvent(
+                    id=event_id + offset,
+                    kind=str(event.kind),
+                    at=event.at,
+                    conversation_id=event.conversation_id,
+                    agent_id=event.agent_id,
+                    reason=event.reason,
+                    message_id=message_id,
+                    data=data,
+                )
+            )
+            event_rows.append(
+                {
+                    "id": event_id + offset,
+                    "kind": str(event.kind),
+                    "at": event.at,
+                    "conversation_id": event.conversation_id,
+                    "agent_id": event.agent_id,
+                    "reason": event.reason,
+                    "message_id": message_id,
+                    "data": orjson.dumps(data).decode(),
+                }
+            )
+        with self.engine.begin() as conn:
+            conversations = list(batch.conversations.values())
+            _upsert(conn, schema.conversations, [_conversation_row(c) for c in conversations])
+            if conversations:
+                ids = [c.id for c in conversations]
+                conn.execute(schema.timers.delete().where(schema.timers.c.conversation_id.in_(ids)))
+                timer_rows = [
+                    {"conversation_id": c.id, "kind": kind, "due_at": due}
+                    for c in conversations
+                    for kind, due in c.timers.items()
+                ]
+                if timer_rows:
+                    conn.execute(schema.timers.insert(), timer_rows)
+            _upsert(conn, schema.agents, [_agent_row(a) for a in batch.agents.values()])
+            if batch.messages:
+                conn.execute(
+                    schema.messages.insert(),
+                    [_message_row(seq + i, o, r) for i, (o, r) in enumerate(batch.messages)],
+                )
+            if event_rows:
+                conn.execute(schema.events.insert(), event_rows)
+            _upsert(conn, schema.meta, [{"key": k, "value": v} for k, v in batch.meta.items()])
+        self._next_event_id = event_id + len(event_rows)
+        self._next_message_seq = seq + len(batch.messages)
+        return stored
+
+    # -- restore ---------------------------------------------------------------------
+
+    def load_state(self) -> RestoredState:
+        """Everything the engine needs to continue where it stopped."""
+        with self.engine.connect() as conn:
+            convs = [
+                loads(Conversation, r.snapshot)
+                for r in conn.execute(sa.select(schema.conversations.c.snapshot))
+            ]
+            agents = [
+                loads(Agent, r.snapshot) for r in conn.execute(sa.select(schema.agents.c.snapshot))
+            ]
+            outcomes = [
+                loads(MessageOutcome, r.outcome)
+                for r in conn.execute(
+                    sa.select(schema.messages.c.outcome).order_by(schema.messages.c.seq)
+                )
+            ]
+            meta = {r.key: r.value for r in conn.execute(sa.select(schema.meta))}
+        return RestoredState(convs, agents, outcomes, meta)
+
+    # -- reads for the API -------------------------------------------------------------
+
+    def stored_response(self, message_id: str) -> dict[str, Any] | None:
+        """The response first given for a message id (for duplicates)."""
+        with self.engine.connect() as conn:
+            text = conn.execute(
+                sa.select(schema.messages.c.response).where(
+                    schema.messages.c.message_id == message_id
+                )
+            ).scalar()
+        if text is None:
+            return None
+        data = orjson.loads(text)
+        assert isinstance(data, dict)
+        return data
+
+    def events_after(
+        self, last_id: int, *, agent_id: str | None = None, limit: int = 1000
+    ) -> list[StoredEvent]:
+        """Committed events with id above `last_id`, oldest first (SSE resumption)."""
+        query = sa.select(schema.events).where(schema.events.c.id > last_id)
+        if agent_id is not None:
+            query = query.where(schema.events.c.agent_id == agent_id)
+        query = query.order_by(schema.events.c.id).limit(limit)
+        with self.engine.connect() as conn:
+            return [_stored_event(r) for r in conn.execute(query)]
+
+    def recent_decisions(self, conversation_id: str, limit: int) -> list[dict[str, Any]]:
+        """The latest message decisions of a conversation, newest first."""
+        m = schema.messages.c
+        query = (
+            sa.select(
+                m.message_id, m.direction, m.received_at, m.intent, m.confidence, m.source,
+                m.action, m.rule_id, m.reason, m.routing_agent_id, m.routing_reason,
+            )
+            .where(m.conversation_id == conversation_id)
+            .order_by(m.seq.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [
+                {
+                    "message_id": r.message_id,
+                    "direction": r.direction,
+                    "received_at": r.received_at.isoformat(),
+                    "intent": r.intent,
+                    "confidence": r.confidence,
+                    "source": r.source,
+                    "action": r.action,
+                    "rule_id": r.rule_id,
+                    "reason": r.reason,
+                    "routing": {"agent_id": r.routing_agent_id, "reason": r.routing_reason},
+                }
+                for r in conn.execute(query)
+            ]
+
+    def recent_events(self, conversation_id: str, limit: int) -> list[StoredEvent]:
+        """The latest audit-trail events of a conversation, newest first."""
+        e = schema.events.c
+        query = (
+            sa.select(schema.events)
+            .where(e.conversation_id == conversation_id)
+            .order_by(e.id.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [_stored_event(r) for r in conn.execute(query)]
+
+    # -- tokens ----------------------------------------------------------------------
+
+    def create_token(
+        self, role: Role, *, agent_id: str | None = None, label: str | None = None
+    ) -> str:
+        """Issue a token; only its hash is stored. Returns the token (shown once)."""
+        if (role is Role.AGENT) != (agent_id is not None):
+            raise ValueError("an agent token needs --agent, and only agent tokens take one")
+        token = new_token()
+        with self.engine.begin() as conn:
+            conn.execute(
+                schema.tokens.insert().values(
+                    token_hash=hash_token(token),
+                    role=str(role),
+                    agent_id=agent_id,
+                    label=label,
+                    created_at=datetime.now(UTC),
+                    revoked=False,
+                )
+            )
+        return token
+
+    def has_token(self, role: Role) -> bool:
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                sa.select(schema.tokens.c.id).where(schema.tokens.c.role == str(role)).limit(1)
+            ).first()
+        return found is not None
+
+    def principal_for(self, token_hash: str) -> Principal | None:
+        """Who holds the token with this hash, if it exists and is not revoked."""
+        t = schema.tokens.c
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(t.id, t.token_hash, t.role, t.agent_id, t.revoked).where(
+                    t.token_hash == token_hash
+                )
+            ).first()
+        if row is None or row.revoked or not same_hash(row.token_hash, token_hash):
+            return None
+        return Principal(token_id=row.id, role=Role(row.role), agent_id=row.agent_id)
+
+    def count(self, table: sa.Table) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar() or 0)
+
+
+def event_rows_for(
+    events: Iterable[Event], outcomes: Iterable[MessageOutcome]
+) -> list[tuple[Event, str | None]]:
+    """Pair each event with the message that caused it, when there is one."""
+    cause = {id(e): o.message_id for o in outcomes for e in o.events}
+    return [(e, cause.get(id(e))) for e in events]

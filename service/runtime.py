@@ -1,0 +1,238 @@
+"""The engine worker and the group-commit writer.
+
+The engine is single-threaded and the in-memory authority. Every call runs as a job
+on one engine thread; the job drains the engine's changes and hands them, in engine
+order, to one writer thread. The writer takes everything queued since its last
+transaction and commits it in ONE transaction (one fsync): group commit. A request's
+answer is released only after the batch holding its changes committed, so every
+acknowledged answer is durable; concurrent requests share the cost of the fsync.
+
+Read-only jobs travel the same path (with nothing to write), so a read never sees
+state that is not yet durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from engine.core.engine import Engine
+from engine.core.model import Changes
+from service.metrics import Metrics
+from service.persistence.store import CommitBatch, DurableStore, StoredEvent, event_rows_for
+from service.problems import Problem
+
+T = TypeVar("T")
+log = logging.getLogger("tidal.runtime")
+
+
+@dataclass(eq=False)
+class Ticket(Generic[T]):
+    """One job's result waiting for its changes to be committed."""
+
+    future: asyncio.Future[T]
+    value: Any = None
+    error: BaseException | None = None
+    batch: CommitBatch = field(default_factory=CommitBatch)
+
+
+def batch_from_changes(
+    changes: Changes,
+    responses: Mapping[str, Mapping[str, Any]],
+    meta: Mapping[str, str] | None = None,
+) -> CommitBatch:
+    """The rows to write for one engine call."""
+    return CommitBatch(
+        conversations=dict(changes.conversations),
+        agents=dict(changes.agents),
+        messages=[(o, responses.get(o.message_id, {})) for o in changes.messages],
+        events=event_rows_for(changes.events, changes.messages),
+        meta=dict(meta or {}),
+    )
+
+
+def merge(batches: list[CommitBatch]) -> CommitBatch:
+    """Several batches as one, later snapshots of a record replacing earlier ones."""
+    merged = CommitBatch()
+    for b in batches:
+        merged.conversations.update(b.conversations)
+        merged.agents.update(b.agents)
+        merged.messages.extend(b.messages)
+        merged.events.extend(b.events)
+        merged.meta.update(b.meta)
+    return merged
+
+
+class GroupCommitWriter:
+    """A thread that commits queued batches together, then reports each group done."""
+
+    def __init__(
+        self,
+        store: DurableStore,
+        deliver: Callable[
+            [list[Ticket[Any]], CommitBatch, list[StoredEvent], BaseException | None], None
+        ],
+        metrics: Metrics,
+        max_batch: int,
+    ) -> None:
+        self._store = store
+        self._deliver = deliver
+        self._metrics = metrics
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[Ticket[Any] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="tidal-writer", daemon=True)
+        self.failure: BaseException | None = None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def submit(self, ticket: Ticket[Any]) -> None:
+        self._queue.put(ticket)
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is None:
+                return
+            group = [first]
+            while len(group) < self._max_batch:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stopping = True
+                    break
+                group.append(nxt)
+            self._commit(group)
+
+    def _commit(self, group: list[Ticket[Any]]) -> None:
+        batch = merge([t.batch for t in group])
+        stored: list[StoredEvent] = []
+        error: BaseException | None = self.failure
+        if error is None and not batch.is_empty():
+            try:
+                with self._metrics.commit_seconds.time():
+                    stored = self._store.commit(batch)
+                self._metrics.observe_commit(group_size=len(group), batch=batch)
+            except Exception as exc:
+                # memory is now ahead of disk: refuse all further changes (restart restores)
+                log.exception("commit failed; the service stops accepting changes")
+                self.failure = error = exc
+        self._deliver(group, batch, stored, error)
+
+
+class Runtime:
+    """Runs engine calls one at a time and answers once their effects are durable."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        store: DurableStore,
+        metrics: Metrics,
+        *,
+        on_committed: Callable[[list[StoredEvent], CommitBatch], None],
+        max_batch: int = 1024,
+    ) -> None:
+        self._engine = engine
+        self._metrics = metrics
+        self._on_committed = on_committed
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tidal-engine")
+        self._writer = GroupCommitWriter(store, self._deliver, metrics, max_batch)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        #: set whenever committed changes may have moved the next timer deadline
+        self.changed = asyncio.Event()
+
+    @property
+    def failure(self) -> BaseException | None:
+        return self._writer.failure
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._writer.start()
+
+    def stop(self) -> None:
+        self._executor.shutdown(wait=True)
+        self._writer.stop()
+
+    async def execute(
+        self,
+        work: Callable[[Engine], T],
+        *,
+        responses: Callable[[T], Mapping[str, Mapping[str, Any]]] | None = None,
+        meta: Callable[[T], Mapping[str, str]] | None = None,
+    ) -> T:
+        """Run `work(engine)` on the engine thread; return once its changes committed.
+
+        `responses` gives the HTTP response to store with each new message outcome;
+        `meta` gives key/values to store with the changes. An exception raised by
+        `work` is re-raised here, after whatever it changed before raising committed.
+        """
+        if self._writer.failure is not None:
+            raise Problem("unavailable", "a database write failed; restart the service")
+        loop = asyncio.get_running_loop()
+        ticket: Ticket[T] = Ticket(loop.create_future())
+
+        def job() -> None:
+            try:
+                ticket.value = work(self._engine)
+            except BaseException as exc:  # delivered to the awaiting request
+                ticket.error = exc
+            try:
+                changes = self._engine.drain_changes()
+                ticket.batch = batch_from_changes(
+                    changes,
+                    responses(ticket.value) if responses and ticket.error is None else {},
+                    meta(ticket.value) if meta and ticket.error is None else None,
+                )
+            except BaseException as exc:
+                ticket.error = exc
+            self._writer.submit(ticket)
+
+        self._executor.submit(job)
+        return await ticket.future
+
+    def _deliver(
+        self,
+        group: list[Ticket[Any]],
+        batch: CommitBatch,
+        stored: list[StoredEvent],
+        error: BaseException | None,
+    ) -> None:
+        assert self._loop is not None
+        with contextlib.suppress(RuntimeError):  # the loop closed during shutdown
+            self._loop.call_soon_threadsafe(self._resolve, group, batch, stored, error)
+
+    def _resolve(
+        self,
+        group: list[Ticket[Any]],
+        batch: CommitBatch,
+        stored: list[StoredEvent],
+        error: BaseException | None,
+    ) -> None:
+        if error is None and not batch.is_empty():
+            self._on_committed(stored, batch)
+            self.changed.set()
+        for ticket in group:
+            if ticket.future.done():  # the client went away; the work is done anyway
+                continue
+            if error is not None:
+                ticket.future.set_exception(
+                    Problem("unavailable", "a database write failed; restart the service")
+                )
+            elif ticket.error is not None:
+                ticket.future.set_exception(ticket.error)
+            else:
+                ticket.future.set_result(ticket.value)

@@ -1,0 +1,133 @@
+"""What a running service is made of, and how it starts: restore, then serve.
+
+`start_services` opens the database, restores every conversation, agent and message
+outcome into a fresh engine (which fires overdue timers in deadline order), commits
+what that changed, and returns the parts the API needs. Blocking: run it off the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from engine.core.clock import Clock, ManualClock
+from engine.core.engine import Engine
+from engine.core.store import InMemoryStore
+from service.auth import Authenticator
+from service.clock import WallClock
+from service.config import Settings
+from service.events import EventHub
+from service.metrics import Metrics
+from service.persistence.store import CommitBatch, DurableStore, RestoredState, StoredEvent
+from service.rules import ActiveRules, load_active_rules
+from service.runtime import Runtime, batch_from_changes
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
+log = logging.getLogger("tidal.service")
+
+#: meta key under which a manual clock's time survives restarts
+MANUAL_CLOCK_KEY = "manual_clock_now"
+
+
+@dataclass
+class Services:
+    """The parts of one running service (one per app)."""
+
+    settings: Settings
+    store: DurableStore
+    runtime: Runtime
+    hub: EventHub
+    metrics: Metrics
+    auth: Authenticator
+    clock: Clock
+    manual_clock: ManualClock | None
+    rules: ActiveRules
+    classify_pool: ThreadPoolExecutor
+    reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+def make_clock(settings: Settings, state: RestoredState) -> tuple[Clock, ManualClock | None]:
+    """The wall clock, or a manual clock resuming the time stored by the last run."""
+    if settings.clock == "wall":
+        return WallClock(), None
+    stored = state.meta.get(MANUAL_CLOCK_KEY)
+    if stored is not None:
+        start = datetime.fromisoformat(stored)
+    else:
+        start = settings.clock_start or WallClock().now()
+    manual = ManualClock(start)
+    return manual, manual
+
+
+def restore_engine(state: RestoredState, rules: ActiveRules, clock: Clock) -> Engine:
+    """An engine holding everything the database holds."""
+    memory = InMemoryStore()
+    for agent in state.agents:
+        memory.put_agent(agent)
+    for conversation in state.conversations:
+        memory.put_conversation(conversation)
+    for outcome in state.outcomes:
+        memory.put_outcome(outcome)
+    return Engine(rules.engine_rules.routing, rules.engine_rules.workflow, clock, memory)
+
+
+def start_services(
+    settings: Settings, metrics: Metrics, rules: ActiveRules | None = None
+) -> Services:
+    """Open, restore and wire everything (blocking); `rules` if already loaded."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = DurableStore(settings.db_url)
+    store.create_schema()
+    state = store.load_state()
+    clock, manual = make_clock(settings, state)
+    if rules is None:
+        rules = load_active_rules(settings.rules_dir, settings.models_dir, generation=1)
+    engine = restore_engine(state, rules, clock)
+    hub = EventHub()
+    # timers that came due while the service was down fired during the restore
+    fired = engine.drain_changes()
+    if not fired.is_empty():
+        store.commit(batch_from_changes(fired, {}))
+    metrics.track(engine.conversations(), engine.agents())
+    log.info(
+        "restored state",
+        extra={
+            "conversations": len(state.conversations),
+            "agents": len(state.agents),
+            "messages": len(state.outcomes),
+            "timer_events": len(fired.events),
+        },
+    )
+
+    def on_committed(events: list[StoredEvent], _batch: CommitBatch) -> None:
+        if events:
+            hub.publish(events)
+
+    runtime = Runtime(
+        engine, store, metrics, on_committed=on_committed, max_batch=settings.max_commit_batch
+    )
+    return Services(
+        settings=settings,
+        store=store,
+        runtime=runtime,
+        hub=hub,
+        metrics=metrics,
+        auth=Authenticator(store),
+        clock=clock,
+        manual_clock=manual,
+        rules=rules,
+        classify_pool=ThreadPoolExecutor(max_workers=1, thread_name_prefix="tidal-classify"),
+    )
+
+
+def stop_services(services: Services) -> None:
+    """Finish queued work, then close the database (blocking)."""
+    services.classify_pool.shutdown(wait=True)
+    services.runtime.stop()
+    services.store.close()
