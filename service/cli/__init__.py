@@ -25,6 +25,10 @@ from service.cli import token as _token  # noqa: E402
 app.command("serve")(_serve.serve)
 app.add_typer(_token.app, name="token")
 
+from training import cli as _training  # noqa: E402
+
+_training.register(app)
+
 
 def main() -> None:
     app()

@@ -1,0 +1,280 @@
+"""A trained intent model, loaded from `models/<name>/` and run without scikit-learn.
+
+Training (`training/export.py`) precomputes everything the scikit-learn pipeline does
+into plain arrays: the n-gram vocabularies with their idf weights, the linear
+classifier's coefficients and the per-intent sigmoid calibration. Inference is then
+dict look-ups and one small matrix product per message, tens of microseconds instead
+of the milliseconds a `Pipeline.predict_proba` call costs.
+
+The artifact is an `.npz` of numeric and string arrays, read with `allow_pickle=False`
+so loading a model can never run code. `metadata.json` records its sha256; a model
+whose file was altered, or that was made for another feature extractor or format, is
+refused with `ModelRefused`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Callable, Iterable, Sequence
+from importlib import metadata as package_metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from engine.classify.features import FEATURE_VERSION, char_wb_ngrams, lemma_text, word_ngrams
+from engine.core.intents import DIRECTIONS, Direction
+
+#: Bump when the artifact's arrays or metadata change meaning.
+FORMAT_VERSION = 1
+ARTIFACT_FILENAME = "model.npz"
+METADATA_FILENAME = "metadata.json"
+#: The spaCy libraries decide tokens and lemmas, hence the features: a model trained
+#: under another major version would see different n-grams.
+CHECKED_LIBRARIES = ("spacy", "spacy-lookups-data")
+
+
+class ModelRefused(Exception):
+    """The model directory cannot be used by this version of Tidal; the message says why."""
+
+
+def library_major(name: str) -> str:
+    """The installed major version of a distribution ("3" for spaCy 3.8.2)."""
+    return package_metadata.version(name).split(".")[0]
+
+
+def sha256_of(path: Path) -> str:
+    """The hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class _Block:
+    """One TF-IDF block: an analyzer, its vocabulary and idf, and where its columns start.
+
+    Both analyzers work word by word (word n-grams need the neighbours, character
+    n-grams do not), so a char block caches each word's known column indices: message
+    words repeat a lot, and re-slicing them into n-grams is most of the cost.
+    """
+
+    _CACHE_LIMIT = 100_000
+
+    def __init__(
+        self,
+        analyzer: Callable[[str], list[str]],
+        vocabulary: dict[str, int],
+        idf: NDArray[np.float64],
+        offset: int,
+        per_word: bool,
+    ) -> None:
+        self._analyzer = analyzer
+        self._vocabulary = vocabulary
+        self._idf = idf
+        self._offset = offset
+        self._per_word = per_word
+        self._word_columns: dict[str, NDArray[np.intp]] = {}
+
+    def _columns(self, grams: list[str]) -> NDArray[np.intp]:
+        get = self._vocabulary.get
+        found = np.fromiter((get(gram, -1) for gram in grams), dtype=np.intp, count=len(grams))
+        return found[found >= 0]
+
+    def _columns_of_word(self, word: str) -> NDArray[np.intp]:
+        columns = self._word_columns.get(word)
+        if columns is None:
+            columns = self._columns(self._analyzer(word))
+            if len(self._word_columns) < self._CACHE_LIMIT:
+                self._word_columns[word] = columns
+        return columns
+
+    def features(self, text: str) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+        """Column indices and TF-IDF values of `text` in this block."""
+        if self._per_word:
+            words = text.split()
+            if not words:
+                return np.empty(0, dtype=np.intp), np.empty(0)
+            found = np.concatenate([self._columns_of_word(word) for word in words])
+        else:
+            found = self._columns(self._analyzer(text))
+        index, counts = np.unique(found, return_counts=True)
+        # Sublinear tf times idf, then L2-normalised within the block, as
+        # TfidfVectorizer(sublinear_tf=True) does.
+        values = (1.0 + np.log(counts)) * self._idf[index]
+        norm = math.sqrt(float(values @ values))
+        if norm > 0.0:
+            values /= norm
+        return index + self._offset, values
+
+
+class IntentModel:
+    """Calibrated intent probabilities for one direction's messages."""
+
+    def __init__(
+        self,
+        metadata: dict[str, Any],
+        blocks: tuple[_Block, ...],
+        coef: NDArray[np.float64],
+        intercept: NDArray[np.float64],
+        calibration: NDArray[np.float64],
+    ) -> None:
+        self.metadata = metadata
+        self.version: str = metadata["version"]
+        self.direction: Direction = _direction(metadata["direction"])
+        self.labels: tuple[str, ...] = tuple(metadata["labels"])
+        self.thresholds: dict[str, float] = {
+            k: float(v) for k, v in metadata["thresholds"].items()
+        }
+        self.fallback: str = metadata["fallback"]
+        self._blocks = blocks
+        self._coef = coef
+        self._intercept = intercept
+        self._calibration = calibration
+
+    @classmethod
+    def load(cls, path: Path | str) -> IntentModel:
+        """Read and verify `path/metadata.json` and its artifact; `ModelRefused` if unusable."""
+        directory = Path(path)
+        metadata = _read_metadata(directory)
+        artifact = directory / metadata["artifact"]["file"]
+        if not artifact.is_file():
+            raise ModelRefused(f"{artifact}: model artifact is missing")
+        if sha256_of(artifact) != metadata["artifact"]["sha256"]:
+            raise ModelRefused(
+                f"{artifact}: sha256 does not match {directory / METADATA_FILENAME}; "
+                "the artifact was modified after training. Retrain with `tidal train`."
+            )
+        try:
+            with np.load(artifact, allow_pickle=False) as arrays:
+                stored = {name: arrays[name] for name in arrays.files}
+        except (OSError, ValueError) as error:
+            raise ModelRefused(f"{artifact}: not a readable model artifact ({error})") from error
+        return cls._from_arrays(metadata, stored, artifact)
+
+    @classmethod
+    def _from_arrays(
+        cls, metadata: dict[str, Any], arrays: dict[str, NDArray[Any]], artifact: Path
+    ) -> IntentModel:
+        needed = ("word_vocab", "word_idf", "char_vocab", "char_idf", "coef", "intercept")
+        missing = [name for name in (*needed, "calibration") if name not in arrays]
+        if missing:
+            raise ModelRefused(f"{artifact}: missing arrays {', '.join(missing)}")
+        features = metadata["features"]
+        word_vocab = {gram: i for i, gram in enumerate(arrays["word_vocab"].tolist())}
+        char_vocab = {gram: i for i, gram in enumerate(arrays["char_vocab"].tolist())}
+        words = _Block(
+            lambda text: word_ngrams(text, features["word_max_n"]),
+            word_vocab,
+            arrays["word_idf"].astype(np.float64),
+            0,
+            per_word=False,
+        )
+        chars = _Block(
+            lambda text: char_wb_ngrams(text, features["char_min_n"], features["char_max_n"]),
+            char_vocab,
+            arrays["char_idf"].astype(np.float64),
+            len(word_vocab),
+            per_word=True,
+        )
+        coef = np.ascontiguousarray(arrays["coef"], dtype=np.float64)
+        if coef.shape[0] != len(word_vocab) + len(char_vocab):
+            raise ModelRefused(f"{artifact}: coefficients do not match the vocabularies")
+        return cls(
+            metadata,
+            (words, chars),
+            coef,
+            arrays["intercept"].astype(np.float64),
+            arrays["calibration"].astype(np.float64),
+        )
+
+    def probabilities(self, text: str) -> NDArray[np.float64]:
+        """Calibrated probabilities of a raw message, in the order of `labels`."""
+        normalised = lemma_text(text)
+        scores = self._intercept.copy()
+        for block in self._blocks:
+            columns, values = block.features(normalised)
+            if len(columns):
+                scores += values @ self._coef[columns]
+        return self._calibrate(scores)
+
+    def _calibrate(self, scores: NDArray[np.float64]) -> NDArray[np.float64]:
+        # Platt scaling per class, p = 1 / (1 + exp(a * score + b)), then normalised
+        # to sum to one, as CalibratedClassifierCV(method="sigmoid") does.
+        slope, bias = self._calibration[0], self._calibration[1]
+        with np.errstate(over="ignore"):
+            sigmoid = 1.0 / (1.0 + np.exp(slope * scores + bias))
+        n_labels = len(self.labels)
+        if n_labels == 2:
+            proba = np.array([1.0 - sigmoid[0], sigmoid[0]])
+        else:
+            total = sigmoid.sum()
+            proba = sigmoid / total if total != 0.0 else np.full(n_labels, 1.0 / n_labels)
+        proba[(proba > 1.0) & (proba <= 1.0 + 1e-5)] = 1.0
+        return proba
+
+    def predict_proba(self, text: str) -> list[tuple[str, float]]:
+        """Every intent with its probability, highest first (text is raw)."""
+        proba = self.probabilities(text)
+        order = sorted(range(len(self.labels)), key=lambda i: (-proba[i], i))
+        return [(self.labels[i], float(proba[i])) for i in order]
+
+    def predict_proba_batch(self, texts: Iterable[str]) -> list[list[tuple[str, float]]]:
+        """`predict_proba` of each text, in order."""
+        return [self.predict_proba(text) for text in texts]
+
+    def predict(self, text: str) -> tuple[str, float]:
+        """The top intent if it reaches its threshold, else the fallback; with its probability."""
+        intent, probability = self.predict_proba(text)[0]
+        if probability >= self.thresholds.get(intent, 0.0):
+            return intent, probability
+        return self.fallback, probability
+
+
+def _direction(value: object) -> Direction:
+    for direction in DIRECTIONS:
+        if value == direction:
+            return direction
+    raise ModelRefused(f"unknown model direction {value!r} (expected inbound or outbound)")
+
+
+def _read_metadata(directory: Path) -> dict[str, Any]:
+    path = directory / METADATA_FILENAME
+    if not path.is_file():
+        raise ModelRefused(f"{path}: model metadata is missing (is {directory} a model?)")
+    try:
+        metadata: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ModelRefused(f"{path}: unreadable metadata ({error})") from error
+    _check_compatible(path, metadata)
+    return metadata
+
+
+def _check_compatible(path: Path, metadata: dict[str, Any]) -> None:
+    expected = {"format_version": FORMAT_VERSION, "feature_version": FEATURE_VERSION}
+    for key, value in expected.items():
+        if metadata.get(key) != value:
+            raise ModelRefused(
+                f"{path}: {key} is {metadata.get(key)!r} but this Tidal reads {value}; "
+                "retrain the model with `tidal train`"
+            )
+    required: Sequence[str] = (
+        "version", "direction", "labels", "thresholds", "fallback", "features", "artifact",
+    )
+    absent = [key for key in required if key not in metadata]
+    if absent:
+        raise ModelRefused(f"{path}: metadata lacks {', '.join(absent)}")
+    libraries = metadata.get("libraries", {})
+    for name in CHECKED_LIBRARIES:
+        trained = str(libraries.get(name, "?")).split(".")[0]
+        running = library_major(name)
+        if trained != running:
+            raise ModelRefused(
+                f"{path}: trained with {name} {libraries.get(name)!r} but {name} "
+                f"{package_metadata.version(name)} is installed (major versions differ); "
+                "retrain the model with `tidal train`"
+            )

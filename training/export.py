@@ -1,0 +1,156 @@
+"""Turn a fitted `IntentClassifier` into the safe artifact `IntentModel` loads.
+
+The scikit-learn objects never leave training: their learned numbers are copied into
+plain arrays (`model.npz`, no pickle) and `metadata.json`. A model directory is written
+into a temporary sibling and renamed into place, so a reader sees the old model or the
+new one, never half of either.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from importlib import metadata as package_metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from engine.classify.features import FEATURE_VERSION
+from engine.classify.model import (
+    ARTIFACT_FILENAME,
+    FORMAT_VERSION,
+    METADATA_FILENAME,
+    sha256_of,
+)
+from training.estimator import IntentClassifier
+
+LIBRARIES = ("scikit-learn", "spacy", "spacy-lookups-data", "numpy", "scipy")
+
+
+def model_arrays(model: IntentClassifier) -> dict[str, NDArray[Any]]:
+    """The learned numbers of a fitted classifier, as arrays the fast path reads."""
+    pipeline = model.pipeline_
+    union = pipeline.named_steps["features"]
+    words, chars = (vectorizer for _, vectorizer in union.transformer_list)
+    calibrated = pipeline.named_steps["classifier"].calibrated_classifiers_[0]
+    svm = calibrated.estimator
+    word_vocab = sorted(words.vocabulary_, key=words.vocabulary_.__getitem__)
+    char_vocab = sorted(chars.vocabulary_, key=chars.vocabulary_.__getitem__)
+    calibration = np.array(
+        [[c.a_ for c in calibrated.calibrators], [c.b_ for c in calibrated.calibrators]],
+        dtype=np.float64,
+    )
+    return {
+        "word_vocab": np.array(word_vocab, dtype=np.str_),
+        "word_idf": np.asarray(words.idf_, dtype=np.float64),
+        "char_vocab": np.array(char_vocab, dtype=np.str_),
+        "char_idf": np.asarray(chars.idf_, dtype=np.float64),
+        # Rows are features so one message's few columns are a cheap row gather.
+        "coef": np.ascontiguousarray(svm.coef_.T, dtype=np.float64),
+        "intercept": np.asarray(svm.intercept_, dtype=np.float64),
+        "calibration": calibration,
+    }
+
+
+def library_versions() -> dict[str, str]:
+    """Installed versions of the libraries that shaped the model."""
+    versions = {name: package_metadata.version(name) for name in LIBRARIES}
+    versions["python"] = platform.python_version()
+    return versions
+
+
+def model_metadata(
+    model: IntentClassifier,
+    name: str,
+    direction: str,
+    data_hash: str,
+    examples: int,
+    created_at: datetime | None = None,
+) -> dict[str, Any]:
+    """Everything but the artifact digest and version, which `write_model_dir` adds."""
+    created = (created_at or datetime.now(UTC)).astimezone(UTC)
+    return {
+        "format_version": FORMAT_VERSION,
+        "feature_version": FEATURE_VERSION,
+        "name": name,
+        "direction": direction,
+        "labels": [str(label) for label in model.classes_],
+        "thresholds": model.thresholds_,
+        "fallback": model.fallback,
+        "features": {
+            "normalizer": "NFKC + spaCy English tokenizer + lookup lemmas, lower-cased",
+            "word_max_n": model.word_max_n,
+            "char_min_n": model.char_min_n,
+            "char_max_n": model.char_max_n,
+            "tfidf": "sublinear tf, smooth idf, L2 per block",
+        },
+        "classifier": {
+            "type": "LinearSVC (one-vs-rest, squared hinge)",
+            "C": model.C,
+            "calibration": f"sigmoid, {model.calibration_cv}-fold, ensemble=False",
+            "thresholds": f"F{model.threshold_beta} on {model.threshold_cv}-fold out-of-fold",
+        },
+        "libraries": library_versions(),
+        "training_data": {"sha256": data_hash, "examples": examples},
+        "created_at": created.isoformat(timespec="seconds").replace("+00:00", "Z"),
+    }
+
+
+def write_model_dir(
+    target: Path,
+    arrays: dict[str, NDArray[Any]],
+    metadata: dict[str, Any],
+    extras: Callable[[Path, dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Write artifact, metadata and `extras(tmpdir, metadata)` files; swap into `target`.
+
+    Returns the final metadata (with `version` and the artifact's sha256).
+    """
+    target = target.resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    try:
+        artifact = staging / ARTIFACT_FILENAME
+        np.savez_compressed(artifact, **arrays)  # type: ignore[arg-type]
+        digest = sha256_of(artifact)
+        day = str(metadata["created_at"])[:10]
+        final = {
+            **metadata,
+            "version": f"{metadata['name']}-{day}-{digest[:7]}",
+            "artifact": {"file": ARTIFACT_FILENAME, "sha256": digest},
+        }
+        (staging / METADATA_FILENAME).write_text(
+            json.dumps(final, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        if extras is not None:
+            extras(staging, final)
+        os.chmod(staging, 0o755)
+        swap_into_place(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return final
+
+
+def swap_into_place(staging: Path, target: Path) -> None:
+    # rename() cannot replace a non-empty directory, so the old model is first renamed
+    # aside (atomic), the new one renamed in (atomic), then the old one deleted.
+    if not target.exists():
+        staging.rename(target)
+        return
+    retired = Path(tempfile.mkdtemp(prefix=f".{target.name}-old-", dir=target.parent))
+    retired.rmdir()
+    target.rename(retired)
+    try:
+        staging.rename(target)
+    except BaseException:
+        retired.rename(target)
+        raise
+    shutil.rmtree(retired, ignore_errors=True)

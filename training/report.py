@@ -1,0 +1,124 @@
+"""The human-facing files of a model directory: confusion-matrix PNG and model card."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from training.evaluation import Evaluation
+
+CONFUSION_FILENAME = "confusion_matrix.png"
+CARD_FILENAME = "MODEL_CARD.md"
+METRICS_FILENAME = "metrics.json"
+
+
+def write_confusion_png(evaluation: Evaluation, path: Path, title: str) -> None:
+    """A labelled confusion matrix (rows: truth, columns: prediction)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display: training runs on servers and in CI
+    import matplotlib.pyplot as plt
+
+    size = max(4.0, 0.55 * len(evaluation.labels) + 2.0)
+    figure, axes = plt.subplots(figsize=(size, size), dpi=100)
+    try:
+        axes.imshow(evaluation.confusion, cmap="Blues")
+        ticks = range(len(evaluation.labels))
+        axes.set_xticks(list(ticks), evaluation.labels, rotation=60, ha="right", fontsize=8)
+        axes.set_yticks(list(ticks), evaluation.labels, fontsize=8)
+        axes.set_xlabel("predicted")
+        axes.set_ylabel("true")
+        axes.set_title(title, fontsize=10)
+        peak = max((max(row) for row in evaluation.confusion), default=0)
+        for i, row in enumerate(evaluation.confusion):
+            for j, count in enumerate(row):
+                if count:
+                    colour = "white" if count > peak / 2 else "black"
+                    axes.text(j, i, str(count), ha="center", va="center", fontsize=7, color=colour)
+        figure.tight_layout()
+        figure.savefig(path)
+    finally:
+        plt.close(figure)
+
+
+def _table(evaluation: Evaluation) -> list[str]:
+    lines = ["| intent | precision | recall | F1 | support |", "|---|---|---|---|---|"]
+    for s in evaluation.per_intent:
+        lines.append(
+            f"| `{s.intent}` | {s.precision:.3f} | {s.recall:.3f} | {s.f1:.3f} | {s.support} |"
+        )
+    return lines
+
+
+def model_card(
+    metadata: dict[str, Any],
+    evaluation: Evaluation | None,
+    training_counts: Sequence[tuple[str, int]],
+) -> str:
+    """A short Markdown model card: what, trained on what, how good, known limits."""
+    lines = [
+        f"# Model card: `{metadata['version']}`",
+        "",
+        f"Tidal's **{metadata['direction']}** intent model: classifies "
+        f"{'customer' if metadata['direction'] == 'inbound' else 'agent'} messages into the "
+        "workflow intents of SPEC 3, after the intent rules and before the fallback.",
+        "",
+        "## How it works",
+        "",
+        "NFKC + whitespace normalisation, spaCy English tokenizer with lookup lemmas "
+        "(lower-cased); TF-IDF of word 1-"
+        f"{metadata['features']['word_max_n']} grams and character "
+        f"{metadata['features']['char_min_n']}-{metadata['features']['char_max_n']} grams "
+        f"(sublinear tf); {metadata['classifier']['type']}, C = {metadata['classifier']['C']}; "
+        f"probabilities calibrated ({metadata['classifier']['calibration']}); per-intent "
+        f"thresholds ({metadata['classifier']['thresholds']} of the training data); "
+        f"below its threshold a message falls back to `{metadata['fallback']}`.",
+        "",
+        "## Training data",
+        "",
+        f"{metadata['training_data']['examples']} examples from `training/data/"
+        f"{metadata['direction']}/` (sha256 `{metadata['training_data']['sha256'][:16]}…`), "
+        "written for contact-center messaging plus attributed public data (see each file's "
+        "`source` and `licence`).",
+        "",
+        "| intent | examples | threshold |",
+        "|---|---|---|",
+    ]
+    for intent, count in sorted(training_counts):
+        lines.append(f"| `{intent}` | {count} | {metadata['thresholds'].get(intent, 0.0):.2f} |")
+    lines += ["", "## Held-out evaluation", ""]
+    if evaluation is None:
+        lines.append("No held-out evaluation set was found for this direction.")
+    else:
+        lines += [
+            f"`training/eval/{metadata['direction']}/`, {evaluation.examples} messages never "
+            "used for training or tuning; thresholds and fallback applied.",
+            "",
+            f"Accuracy **{evaluation.accuracy:.3f}**, macro F1 **{evaluation.macro_f1:.3f}**.",
+            "",
+            *_table(evaluation),
+            "",
+            f"Confusion matrix: `{CONFUSION_FILENAME}`. Most confused (true → predicted):",
+            "",
+        ]
+        pairs = evaluation.confused_pairs(5)
+        lines += [f"- `{t}` → `{p}`: {n}" for t, p, n in pairs] or ["- none"]
+    lines += [
+        "",
+        "## Limits",
+        "",
+        "- English only; no conversation context (the workflow rules add it).",
+        "- A bag of n-grams: negation and sarcasm far from the key words can fool it; "
+        "mixed messages (\"thanks! one more thing...\") rely on the `other` examples.",
+        "- Probabilities are calibrated on the training distribution; new channels or "
+        "products shift them, so re-check thresholds with `tidal evaluate` after retraining.",
+        "",
+        "## Reproduce",
+        "",
+        f"`tidal train --direction {metadata['direction']}` (libraries: "
+        + ", ".join(f"{k} {v}" for k, v in metadata["libraries"].items())
+        + f"); created {metadata['created_at']}.",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,88 @@
+"""Train one direction's model and write its directory: the steps behind `tidal train`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.classify.model import IntentModel
+from engine.core.intents import Direction
+from training.dataset import Example, dataset_hash, load_directory
+from training.estimator import IntentClassifier
+from training.evaluation import Evaluation, evaluate_model, most_common_labels
+from training.export import model_arrays, model_metadata, write_model_dir
+from training.report import (
+    CARD_FILENAME,
+    CONFUSION_FILENAME,
+    METRICS_FILENAME,
+    model_card,
+    write_confusion_png,
+)
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    """A model directory just written, and how it scored on the held-out set."""
+
+    path: Path
+    metadata: dict[str, Any]
+    evaluation: Evaluation | None
+
+
+def load_eval_examples(eval_dir: Path, direction: Direction) -> list[Example]:
+    """The held-out examples of one direction (`training/eval/<direction>/`), if any."""
+    directory = eval_dir / direction
+    if not directory.is_dir() or not any(directory.rglob("*.yaml")):
+        return []
+    return load_directory(directory, direction=direction)
+
+
+def train_direction(
+    data_dir: Path,
+    eval_dir: Path,
+    direction: Direction,
+    target: Path,
+    classifier: IntentClassifier,
+    progress: Progress | None = None,
+) -> TrainedModel:
+    """Fit `classifier` on `data_dir/<direction>`, evaluate, write `target` atomically.
+
+    Raises `FilesInvalid` for invalid data files and `ValueError` for unusable data.
+    """
+    examples = load_directory(data_dir / direction, direction=direction)
+    held_out = load_eval_examples(eval_dir, direction)
+    texts = [e.text for e in examples]
+    labels = [e.intent for e in examples]
+    classifier.fit(texts, labels, progress=progress)
+    metadata = model_metadata(
+        classifier, direction, direction, dataset_hash(examples), len(examples)
+    )
+    evaluation: list[Evaluation] = []
+
+    def extras(staging: Path, final: dict[str, Any]) -> None:
+        # Evaluated through the fast path loaded from the staged files: the numbers
+        # describe exactly what will be served.
+        model = IntentModel.load(staging)
+        metrics: dict[str, Any] = {"version": final["version"], "held_out": None}
+        if held_out:
+            result = evaluate_model(
+                model, [e.text for e in held_out], [e.intent for e in held_out]
+            )
+            evaluation.append(result)
+            metrics["held_out"] = result.to_json()
+            write_confusion_png(
+                result, staging / CONFUSION_FILENAME, f"{final['version']} on training/eval"
+            )
+        (staging / METRICS_FILENAME).write_text(json.dumps(metrics, indent=2) + "\n")
+        card = model_card(final, evaluation[0] if evaluation else None, most_common_labels(labels))
+        (staging / CARD_FILENAME).write_text(card, encoding="utf-8")
+        if progress is not None:
+            progress("evaluated and written")
+
+    final = write_model_dir(target, model_arrays(classifier), metadata, extras)
+    return TrainedModel(target, final, evaluation[0] if evaluation else None)
