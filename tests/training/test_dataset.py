@@ -1,11 +1,14 @@
-"""The training-data format: reading, validation with lines, and the dataset hash."""
+"""The training-data format (reading, validation with lines, the dataset hash) and the
+shipped training data, held-out evaluation sets and decision cases."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from engine.core.intents import DEFAULT_CATALOGUE
 from engine.rulesio.errors import FilesInvalid
 from training.dataset import (
     Example,
@@ -214,3 +217,99 @@ def test_workflow_case_errors_are_all_reported(tmp_path: Path) -> None:
     assert any(e.startswith(f"{path}:6: [T003] cases.3.expect:") for e in errors)
     assert any(e.startswith(f"{path}:4: [T005]") and "'gratitude'" in e for e in errors)
     assert any(e.startswith(f"{path}:5: [T004]") and "repeats line 3" in e for e in errors)
+
+
+# The shipped data: valid, large enough, and evaluation kept apart from training.
+
+ROOT = Path(__file__).resolve().parents[2] / "training"
+
+# The specification's own examples, which the decision cases repeat on purpose.
+SPEC_EXAMPLES = {
+    "no thanks",
+    "thanks!",
+    "thanks! also my card is blocked",
+    "gtg, meeting, text u later",
+    "someone stole my card",
+    "bye",
+    "STOP",
+    "no it still doesn't work",
+    "No, that's all, thanks",
+    "Thanks! Also, can you change my address?",
+    "heading into a meeting, I'll text you after",
+    "ok",
+    "my card is blocked",
+    "how do I stop my subscription renewing?",
+    "it's 4417",
+    "yes, my order number is 88123",
+    "yes it's the blue one",
+    "thanks, but where is my parcel?",
+    "ok but the refund still hasn't arrived",
+    "no, I still can't log in",
+    "remove me from this list",
+    "UNSUBSCRIBE",
+    "can I speak to a real person please?",
+}
+
+
+@pytest.fixture(scope="module")
+def training() -> list[Example]:
+    return load_directory(ROOT / "data")
+
+
+@pytest.fixture(scope="module")
+def evaluation() -> list[Example]:
+    return load_directory(ROOT / "eval")
+
+
+def counts(examples: list[Example]) -> Counter[tuple[str, str]]:
+    return Counter((e.direction, e.intent) for e in examples)
+
+
+def test_training_data_covers_every_intent_generously(training: list[Example]) -> None:
+    found = counts(training)
+    for intent in DEFAULT_CATALOGUE.inbound:
+        assert found["inbound", intent] >= (400 if intent == "other" else 180), intent
+    for intent in DEFAULT_CATALOGUE.outbound:
+        assert found["outbound", intent] >= 120, intent
+
+
+def test_evaluation_sets_cover_every_intent(evaluation: list[Example]) -> None:
+    found = counts(evaluation)
+    for intent in DEFAULT_CATALOGUE.inbound:
+        assert found["inbound", intent] >= (120 if intent == "other" else 40), intent
+    for intent in DEFAULT_CATALOGUE.outbound:
+        assert found["outbound", intent] >= 30, intent
+
+
+def test_no_evaluation_text_is_a_training_text(
+    training: list[Example], evaluation: list[Example]
+) -> None:
+    seen = {(e.direction, text_key(e.text)): e for e in training}
+    leaks = [
+        f"{e.path}:{e.line}: {e.text!r} = {seen[key].path}:{seen[key].line}"
+        for e in evaluation
+        if (key := (e.direction, text_key(e.text))) in seen
+    ]
+    assert leaks == []
+
+
+def test_decision_cases_are_held_out_except_the_specification_examples(
+    training: list[Example],
+) -> None:
+    cases = load_workflow_cases(ROOT / "eval" / "workflow.yaml")
+    trained = {text_key(e.text) for e in training if e.direction == "inbound"}
+    allowed = {text_key(t) for t in SPEC_EXAMPLES}
+    leaks = [c.text for c in cases if text_key(c.text) in trained - allowed]
+    assert leaks == []
+    assert len(cases) >= 250
+    assert {c.expect for c in cases} == {"close", "ignore", "activate", "inactivate", "escalate"}
+
+
+def test_decision_cases_include_the_specification_examples() -> None:
+    cases = {
+        (c.text, c.after): c.expect for c in load_workflow_cases(ROOT / "eval" / "workflow.yaml")
+    }
+    assert cases["no thanks", "offer_more_help"] == "close"
+    assert cases["thanks!", None] == "ignore"
+    assert cases["no it still doesn't work", "offer_more_help"] == "activate"
+    assert cases["STOP", None] == "close"
