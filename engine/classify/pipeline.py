@@ -1,0 +1,97 @@
+"""The classification pipeline (SPEC 4.1): normalize → tokenize → rules → model → fallback.
+
+A rule match wins with confidence 1.0. Otherwise the direction's model answers if its
+top intent reaches that intent's threshold; below it, or without a model, the message
+is `other` (source `fallback`), carrying the model's view as alternatives so a reader
+can see what it almost was.
+
+The pipeline is pure computation over already-loaded rules and models; reading them
+from disk is `engine.classify.loading`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from engine.classify.intent_rules import IntentRules
+from engine.classify.normalize import normalize
+from engine.classify.ports import IntentScorer
+from engine.classify.rule_matcher import IntentRuleMatcher
+from engine.classify.tokens import TokenizedText, Tokenizer, shared_tokenizer
+from engine.core.intents import FALLBACK_INTENT, Alternative, Classification, Direction
+
+#: Threshold for an intent the model's metadata does not list.
+DEFAULT_THRESHOLD = 0.5
+#: How many runner-up intents a classification reports.
+ALTERNATIVES = 3
+
+
+class Classifier:
+    """Classifies messages of either direction with the rules, then the models."""
+
+    def __init__(
+        self,
+        rules: IntentRules,
+        scorers: Mapping[Direction, IntentScorer] | None = None,
+        *,
+        tokenizer: Tokenizer | None = None,
+        matcher: IntentRuleMatcher | None = None,
+    ) -> None:
+        self.tokenizer = tokenizer or shared_tokenizer()
+        self.rules = rules
+        self.matcher = matcher or IntentRuleMatcher(rules, self.tokenizer)
+        self.scorers: dict[Direction, IntentScorer] = dict(scorers or {})
+        for direction, scorer in self.scorers.items():
+            if scorer.direction != direction:
+                raise ValueError(
+                    f"the {direction} model {scorer.version!r} was trained on "
+                    f"{scorer.direction} messages"
+                )
+
+    @classmethod
+    def from_paths(cls, rules_dir: str, models_dir: str | None) -> Classifier:
+        """Rules from `rules_dir`, models from `models_dir/<direction>` (see `loading`)."""
+        from engine.classify.loading import load_classifier
+
+        return load_classifier(rules_dir, models_dir)
+
+    def classify(self, text: str, direction: Direction) -> Classification:
+        """The intent of one message (the text as the customer or agent wrote it)."""
+        return self.classify_tokens(self.tokenizer(normalize(text)), direction)
+
+    def classify_batch(self, texts: Sequence[str], direction: Direction) -> list[Classification]:
+        """`classify` for many messages of one direction."""
+        tokenize = self.tokenizer
+        return [self.classify_tokens(tokenize(normalize(t)), direction) for t in texts]
+
+    def classify_tokens(self, tokens: TokenizedText, direction: Direction) -> Classification:
+        """Rules, then model, then fallback, for an already tokenized message."""
+        rule = self.matcher.match(tokens, direction)
+        if rule is not None:
+            return Classification(rule.intent, 1.0, "rule", rule_id=rule.id)
+        scorer = self.scorers.get(direction)
+        if scorer is None or not tokens.text:
+            return Classification(FALLBACK_INTENT, 0.0, "fallback")
+        return _from_model(scorer, scorer.predict_proba(tokens.text))
+
+
+def _from_model(scorer: IntentScorer, ranked: list[tuple[str, float]]) -> Classification:
+    if not ranked:
+        return Classification(FALLBACK_INTENT, 0.0, "fallback", model_version=scorer.version)
+    top_intent, top_probability = ranked[0]
+    if top_probability >= scorer.thresholds.get(top_intent, DEFAULT_THRESHOLD):
+        alternatives = tuple(Alternative(i, round(p, 4)) for i, p in ranked[1 : 1 + ALTERNATIVES])
+        return Classification(
+            top_intent, round(top_probability, 4), "model",
+            model_version=scorer.version, alternatives=alternatives,
+        )
+    # Not sure enough: the message is substantive by default. Its confidence is what
+    # the model gives `other` itself; the near misses are the alternatives.
+    other_probability = next((p for i, p in ranked if i == FALLBACK_INTENT), 0.0)
+    alternatives = tuple(
+        Alternative(i, round(p, 4)) for i, p in ranked if i != FALLBACK_INTENT
+    )[:ALTERNATIVES]
+    return Classification(
+        FALLBACK_INTENT, round(other_probability, 4), "fallback",
+        model_version=scorer.version, alternatives=alternatives,
+    )

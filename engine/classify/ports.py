@@ -1,0 +1,42 @@
+"""What the classification pipeline needs from a trained intent model.
+
+`engine.classify.model.IntentModel` implements this; tests use small fakes. Keeping the
+pipeline on a Protocol lets it run with any scorer (or none) and keeps model loading,
+which reads files, out of the classification logic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from engine.core.intents import Direction
+
+
+@runtime_checkable
+class IntentScorer(Protocol):
+    """A per-direction intent model: probabilities for every label it knows."""
+
+    @property
+    def version(self) -> str:
+        """Identifies the trained artifact (reported as `model_version`)."""
+        ...
+
+    @property
+    def direction(self) -> Direction:
+        """The direction of the messages it was trained on."""
+        ...
+
+    @property
+    def labels(self) -> Sequence[str]:
+        """Every intent the model can predict."""
+        ...
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        """Per-intent minimum probability for the model's answer to be trusted."""
+        ...
+
+    def predict_proba(self, text: str) -> list[tuple[str, float]]:
+        """(intent, probability) for every label, most probable first."""
+        ...

@@ -1,0 +1,346 @@
+"""Reading and validating intent rule files (`rules/intents/*.yaml`, SPEC 4.2, 4.4).
+
+Format (every key but `rules` optional)::
+
+    filler: [um, uh]                 # words this file's `whole` rules may leave uncovered
+    rules:
+      - id: inbound-gratitude
+        direction: inbound
+        intent: gratitude
+        scope: whole                 # or anywhere
+        allow: [acknowledgement]     # whole rules: companion intents ("ok thanks")
+        patterns:                    # spaCy token patterns
+          - [{LEMMA: thank}, {LOWER: {IN: [you, u]}, OP: "?"}]
+        phrases: [much appreciated]  # matched on lower-case tokens
+        regex: ['^ty+$']             # Python regexes on the text, case-insensitive
+    tests:
+      - {text: "thanks!", intent: gratitude}   # direction defaults to the rules'
+
+Token patterns are checked with spaCy's own schema and `Matcher`, regexes with `re`.
+Every error of every file is collected before `FilesInvalid` is raised.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, model_validator
+
+from engine.classify.intent_rules import IntentRule, IntentRules, RuleTestCase
+from engine.core.intents import DEFAULT_CATALOGUE, Direction, IntentCatalogue
+from engine.rulesio.errors import FileError, FilesInvalid
+from engine.rulesio.located import LocatedDocument, read_yaml, validate
+
+#: The catalogue sits in the same directory but has its own format and owner.
+CATALOGUE_FILENAME = "catalogue.yaml"
+
+RuleId = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+NonEmpty = Annotated[StrictStr, Field(min_length=1)]
+
+# Attributes whose values a lower-case message can match only in lower case.
+_LOWER_CASE_ATTRS = ("LOWER", "LEMMA")
+ItemT = TypeVar("ItemT", bound=BaseModel)
+# spaCy reports "[pattern -> 0 -> OP -> str-enum[...]] Input should be ...".
+_SPACY_PATH = re.compile(r"^\[pattern -> (\d+)(?: -> (.*?))?\] ([A-Z].*)$")
+
+
+class _RuleSchema(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: RuleId
+    direction: Literal["inbound", "outbound"]
+    intent: NonEmpty
+    scope: Literal["whole", "anywhere"]
+    description: StrictStr | None = None
+    allow: list[NonEmpty] = []
+    patterns: list[Any] = []
+    phrases: list[NonEmpty] = []
+    regex: list[NonEmpty] = []
+
+    @model_validator(mode="after")
+    def _matches_something(self) -> _RuleSchema:
+        if not (self.patterns or self.phrases or self.regex):
+            raise ValueError("a rule needs at least one of patterns, phrases or regex")
+        if self.allow and self.scope != "whole":
+            raise ValueError("allow: only rules with scope whole can allow companion intents")
+        return self
+
+
+class _TestSchema(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: StrictStr
+    intent: NonEmpty
+    direction: Literal["inbound", "outbound"] | None = None
+
+
+class _FileSchema(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    filler: list[NonEmpty] = []
+    # Validated one by one below, so that one malformed rule does not hide the
+    # problems of the others.
+    rules: list[Any] = []
+    tests: list[Any] = []
+
+
+def intent_rule_files(rules_dir: Path | str) -> list[Path]:
+    """The intent rule files of a rules directory, in precedence order (by name)."""
+    folder = Path(rules_dir) / "intents"
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p for p in folder.glob("*.yaml") if p.name != CATALOGUE_FILENAME and p.is_file()
+    )
+
+
+def load_intent_rules(
+    paths: Iterable[Path | str], catalogue: IntentCatalogue = DEFAULT_CATALOGUE
+) -> IntentRules:
+    """Read, validate and gather the given files; raises `FilesInvalid` with every error."""
+    rules, errors = check_intent_rules(paths, catalogue)
+    if errors or rules is None:
+        raise FilesInvalid(errors)
+    return rules
+
+
+def check_intent_rules(
+    paths: Iterable[Path | str], catalogue: IntentCatalogue = DEFAULT_CATALOGUE
+) -> tuple[IntentRules | None, list[FileError]]:
+    """Like `load_intent_rules`, but returns the errors instead of raising."""
+    all_rules: list[IntentRule] = []
+    tests: list[RuleTestCase] = []
+    filler: dict[Direction, set[str]] = {"inbound": set(), "outbound": set()}
+    errors: list[FileError] = []
+    first_seen: dict[str, IntentRule] = {}
+    for path in paths:
+        doc = read_yaml(path)
+        parsed = validate(doc, _FileSchema)
+        if parsed is not None:
+            file_rules = _rules_of(doc, parsed, catalogue)
+            for rule in file_rules:
+                earlier = first_seen.get(rule.id)
+                if earlier is not None:
+                    doc.errors.append(
+                        FileError(
+                            rule.path, rule.line, "T004",
+                            f"duplicate rule id {rule.id!r} (first defined at "
+                            f"{earlier.path}:{earlier.line})",
+                        )
+                    )
+                    continue
+                first_seen[rule.id] = rule
+                all_rules.append(rule)
+            tests.extend(_tests_of(doc, parsed, catalogue))
+            directions: set[Direction] = {rule.direction for rule in file_rules}
+            for direction in directions or {"inbound", "outbound"}:
+                filler[direction].update(word.lower() for word in parsed.filler)
+        errors.extend(doc.errors)
+    if errors:
+        return None, errors
+    frozen = {direction: frozenset(words) for direction, words in filler.items()}
+    return IntentRules(tuple(all_rules), tuple(tests), frozen), []
+
+
+def _rules_of(
+    doc: LocatedDocument, parsed: _FileSchema, catalogue: IntentCatalogue
+) -> list[IntentRule]:
+    rules: list[IntentRule] = []
+    for i, raw in enumerate(parsed.rules):
+        where: tuple[str | int, ...] = ("rules", i)
+        rule = _validate_item(doc, where, raw, _RuleSchema)
+        if rule is None:
+            continue
+        ok = True
+        if not catalogue.knows(rule.direction, rule.intent):
+            known = ", ".join(sorted(catalogue.for_direction(rule.direction)))
+            doc.errors.append(
+                doc.error((*where, "intent"), "T005",
+                          f"unknown {rule.direction} intent {rule.intent!r} (known: {known})")
+            )
+            ok = False
+        for j, companion in enumerate(rule.allow):
+            if not catalogue.knows(rule.direction, companion):
+                doc.errors.append(
+                    doc.error((*where, "allow", j), "T005",
+                              f"allow.{j}: unknown {rule.direction} intent {companion!r}")
+                )
+                ok = False
+        for j, pattern in enumerate(rule.patterns):
+            for k, message in pattern_problems(pattern):
+                loc = (*where, "patterns", j) if k is None else (*where, "patterns", j, k)
+                doc.errors.append(doc.error(loc, "T007", f"patterns.{j}: {message}"))
+                ok = False
+        for j, expression in enumerate(rule.regex):
+            problem = regex_problem(expression)
+            if problem:
+                doc.errors.append(doc.error((*where, "regex", j), "T007", f"regex.{j}: {problem}"))
+                ok = False
+        if ok:
+            rules.append(
+                IntentRule(
+                    id=rule.id, direction=rule.direction, intent=rule.intent, scope=rule.scope,
+                    patterns=tuple(rule.patterns), phrases=tuple(rule.phrases),
+                    regex=tuple(rule.regex), path=doc.path, line=doc.line_of(where),
+                    allow=frozenset(rule.allow),
+                )
+            )
+    return rules
+
+
+def _tests_of(
+    doc: LocatedDocument, parsed: _FileSchema, catalogue: IntentCatalogue
+) -> list[RuleTestCase]:
+    directions = {
+        raw.get("direction") for raw in parsed.rules if isinstance(raw, dict)
+    } & {"inbound", "outbound"}
+    cases: list[RuleTestCase] = []
+    for i, raw in enumerate(parsed.tests):
+        where: tuple[str | int, ...] = ("tests", i)
+        test = _validate_item(doc, where, raw, _TestSchema)
+        if test is None:
+            continue
+        direction: Direction
+        if test.direction is not None:
+            direction = test.direction
+        elif len(directions) == 1:
+            direction = "inbound" if "inbound" in directions else "outbound"
+        else:
+            doc.errors.append(
+                doc.error(where, "T003",
+                          f"tests.{i}.direction: required when the file's rules do not all "
+                          "have one direction")
+            )
+            continue
+        if not catalogue.knows(direction, test.intent):
+            doc.errors.append(
+                doc.error((*where, "intent"), "T005",
+                          f"unknown {direction} intent {test.intent!r}")
+            )
+            continue
+        cases.append(RuleTestCase(test.text, test.intent, direction, doc.path, doc.line_of(where)))
+    return cases
+
+
+def _validate_item(
+    doc: LocatedDocument, where: tuple[str | int, ...], raw: Any, model: type[ItemT]
+) -> ItemT | None:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        for err in exc.errors(include_url=False):
+            loc = (*where, *err["loc"])
+            shown = ".".join(str(p) for p in loc)
+            doc.errors.append(doc.error(loc, "T003", f"{shown}: {_describe(err)}"))
+        return None
+
+
+def _describe(err: Any) -> str:
+    kind = err.get("type", "")
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required key is missing"
+    return str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+
+
+def pattern_problems(pattern: Any) -> list[tuple[int | None, str]]:
+    """What is wrong with one token pattern: (token index or None, message) pairs.
+
+    spaCy's schema says what is malformed; the Matcher catches what the schema lets
+    through; regexes are compiled; lower-case attributes with capitals can never match.
+    """
+    from spacy.matcher import Matcher
+    from spacy.schemas import validate_token_pattern
+
+    from engine.classify.nlp import english
+
+    if not isinstance(pattern, list) or not pattern:
+        return [(None, "a token pattern must be a non-empty list of token specifications")]
+    problems = _boolean_words(pattern)
+    if problems:
+        return problems
+    for raw in validate_token_pattern(pattern):
+        found = _SPACY_PATH.match(raw)
+        if found:
+            index, path, what = int(found.group(1)), found.group(2), found.group(3)
+            key = path.split(" -> ")[0] if path else ""
+            problem: tuple[int | None, str] = (
+                index, f"token {index}{' ' + key if key else ''}: {what}"
+            )
+        else:
+            problem = (None, raw)
+        if problem not in problems:  # spaCy repeats a message once per union member
+            problems.append(problem)
+    if problems:
+        return problems
+    for index, token in enumerate(pattern):
+        for attr, value in token.items():
+            problems.extend(
+                (index, f"token {index} {attr}: {p}") for p in _value_problems(attr, value)
+            )
+    if problems:
+        return problems
+    try:
+        Matcher(english().vocab, validate=True).add("check", [pattern])
+    except (ValueError, KeyError, TypeError) as exc:
+        problems.append((None, str(exc).strip().splitlines()[0]))
+    return problems
+
+
+def _boolean_words(pattern: list[Any]) -> list[tuple[int | None, str]]:
+    # YAML reads unquoted yes/no/on/off/y/n as booleans: the commonest slip in rules
+    # about "no" and "yes", so it gets its own message.
+    problems: list[tuple[int | None, str]] = []
+    for index, token in enumerate(pattern):
+        if not isinstance(token, dict):
+            continue
+        for attr, value in token.items():
+            if attr == "OP" or attr.startswith("IS_") or attr.startswith("LIKE_"):
+                continue
+            if isinstance(value, dict):
+                values = [
+                    v for key in ("IN", "NOT_IN") if isinstance(value.get(key), list)
+                    for v in value[key]
+                ]
+            else:
+                values = [value]
+            if any(isinstance(v, bool) for v in values):
+                problems.append(
+                    (index, f"token {index} {attr}: a value is true/false; YAML reads unquoted "
+                     'yes/no/on/off/y/n as booleans, so quote the word ("no")')
+                )
+    return problems
+
+
+def _value_problems(attr: str, value: Any) -> list[str]:
+    problems: list[str] = []
+    if isinstance(value, dict):
+        for predicate, argument in value.items():
+            if predicate == "REGEX" and isinstance(argument, str):
+                problem = regex_problem(argument)
+                if problem:
+                    problems.append(problem)
+            elif attr in _LOWER_CASE_ATTRS and predicate in ("IN", "NOT_IN"):
+                problems.extend(_case_problem(attr, v) for v in argument if _case_problem(attr, v))
+    elif attr in _LOWER_CASE_ATTRS and _case_problem(attr, value):
+        problems.append(_case_problem(attr, value))
+    return problems
+
+
+def _case_problem(attr: str, value: Any) -> str:
+    if isinstance(value, str) and value != value.lower():
+        return f"{value!r} has capitals, but {attr} values are lower case: it can never match"
+    return ""
+
+
+def regex_problem(expression: str) -> str:
+    """Why `expression` is not a valid Python regex ("" when it is)."""
+    try:
+        re.compile(expression)
+    except re.error as exc:
+        return f"invalid regex {expression!r}: {exc}"
+    return ""

@@ -1,0 +1,133 @@
+"""Deciding which intent rule, if any, a message matches (SPEC 4.2).
+
+Token spans come from a span finder (the fast compiled one in production, spaCy's
+Matcher as the reference); regexes run on the text. An `anywhere` rule matches on any
+match; a `whole` rule only when its matches, together with punctuation, emoji and
+filler words (and matches of the whole-scope rules of the intents it `allow`s), cover
+every token. The first matching rule in precedence order wins.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from engine.classify.intent_rules import IntentRule, IntentRules
+from engine.classify.tokens import DEFAULT_FILLER, TokenizedText, Tokenizer, is_decoration
+from engine.core.intents import DIRECTIONS, Direction
+
+Span = tuple[int, int]
+
+
+class SpanFinder(Protocol):
+    def spans(self, tokens: TokenizedText) -> dict[int, set[Span]]: ...
+
+
+class SpanFinderFactory(Protocol):
+    def __call__(self, rules: Sequence[IntentRule], tokenizer: Tokenizer) -> SpanFinder: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _DirectionRules:
+    rules: tuple[IntentRule, ...]
+    finder: SpanFinder
+    regexes: tuple[tuple[int, re.Pattern[str]], ...]  # (rule index, compiled)
+    filler: frozenset[str]
+    companions: tuple[tuple[int, ...], ...]  # per rule: whole rules of its allowed intents
+
+
+class IntentRuleMatcher:
+    """The intent rules of both directions, compiled for matching."""
+
+    def __init__(
+        self,
+        rules: IntentRules,
+        tokenizer: Tokenizer,
+        finder_factory: SpanFinderFactory | None = None,
+    ) -> None:
+        if finder_factory is None:
+            from engine.classify.compiled_spans import CompiledSpanFinder
+
+            finder_factory = CompiledSpanFinder
+        self.rules = rules
+        self._by_direction: dict[Direction, _DirectionRules] = {}
+        for direction in DIRECTIONS:
+            own = rules.for_direction(direction)
+            regexes = tuple(
+                (i, re.compile(expression, re.IGNORECASE))
+                for i, rule in enumerate(own)
+                for expression in rule.regex
+            )
+            companions = tuple(
+                tuple(
+                    j for j, other in enumerate(own)
+                    if j != i and other.scope == "whole" and other.intent in rule.allow
+                )
+                for i, rule in enumerate(own)
+            )
+            self._by_direction[direction] = _DirectionRules(
+                own, finder_factory(own, tokenizer), regexes,
+                DEFAULT_FILLER | rules.filler.get(direction, frozenset()), companions,
+            )
+
+    def finder(self, direction: Direction) -> SpanFinder:
+        return self._by_direction[direction].finder
+
+    def match(self, tokens: TokenizedText, direction: Direction) -> IntentRule | None:
+        """The first rule (in precedence order) that matches the message, if any."""
+        compiled = self._by_direction[direction]
+        if not tokens.lowers:
+            return None
+        found = compiled.finder.spans(tokens)
+        if compiled.regexes:
+            self._add_regex_spans(tokens, compiled, found)
+        if not found:
+            return None
+        filler: list[bool] | None = None
+        for rule_index in sorted(found):
+            rule = compiled.rules[rule_index]
+            if rule.scope == "anywhere":
+                return rule
+            if filler is None:
+                filler = _filler_flags(tokens, compiled.filler)
+            spans = found[rule_index]
+            companions = compiled.companions[rule_index]
+            if companions:
+                spans = spans.union(*(found.get(j, ()) for j in companions))
+            if covers(len(tokens.lowers), spans, filler):
+                return rule
+        return None
+
+    @staticmethod
+    def _add_regex_spans(
+        tokens: TokenizedText, compiled: _DirectionRules, found: dict[int, set[Span]]
+    ) -> None:
+        # A regex match covers the tokens lying entirely inside it.
+        for rule_index, expression in compiled.regexes:
+            for hit in expression.finditer(tokens.text):
+                if hit.end() == hit.start():
+                    continue
+                covered = [
+                    i for i in range(len(tokens.lowers))
+                    if hit.start() <= tokens.char_span(i)[0]
+                    and tokens.char_span(i)[1] <= hit.end()
+                ]
+                if covered:
+                    found.setdefault(rule_index, set()).add((covered[0], covered[-1] + 1))
+
+
+def _filler_flags(tokens: TokenizedText, filler: frozenset[str]) -> list[bool]:
+    return [
+        lower in filler or is_decoration(orth)
+        for lower, orth in zip(tokens.lowers, tokens.orths, strict=True)
+    ]
+
+
+def covers(length: int, spans: Iterable[Span], filler: Sequence[bool]) -> bool:
+    """True when the spans (overlapping or not) and filler tokens cover every token."""
+    covered = list(filler)
+    for start, end in spans:
+        covered[start:end] = [True] * (end - start)
+    return all(covered) if len(covered) == length else False

@@ -1,0 +1,62 @@
+"""Running the test cases written beside the intent rules (`tests:` in rule files).
+
+Each case is checked three ways:
+
+- rules: a rule that matches must give the expected intent, and a case expecting
+  `other` must match no rule (the rules stay precise);
+- agreement: the compiled matcher must find exactly the spans spaCy's own `Matcher`
+  and `PhraseMatcher` find;
+- pipeline: the whole classifier (rules, model, fallback) must give the expected intent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.classify.intent_rules import RuleTestCase
+from engine.classify.normalize import normalize
+from engine.classify.pipeline import Classifier
+from engine.classify.rule_matcher import IntentRuleMatcher
+from engine.classify.spacy_spans import SpacySpanFinder
+from engine.core.intents import FALLBACK_INTENT
+
+
+@dataclass(frozen=True, slots=True)
+class RuleTestFailure:
+    """One case that did not come out as written."""
+
+    case: RuleTestCase
+    stage: str  # "rules", "agreement" or "pipeline"
+    got: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.case.path}:{self.case.line}: [T010] {self.stage}: {self.case.text!r} "
+            f"({self.case.direction}) expected {self.case.intent}, got {self.got}"
+        )
+
+
+def run_rule_tests(classifier: Classifier) -> list[RuleTestFailure]:
+    """Every failure of every test case of the classifier's rules (empty: all pass)."""
+    reference = IntentRuleMatcher(classifier.rules, classifier.tokenizer, SpacySpanFinder)
+    failures: list[RuleTestFailure] = []
+    for case in classifier.rules.tests:
+        tokens = classifier.tokenizer(normalize(case.text))
+        rule = classifier.matcher.match(tokens, case.direction)
+        if rule is not None and rule.intent != case.intent:
+            failures.append(RuleTestFailure(case, "rules", f"{rule.intent} (rule {rule.id})"))
+        elif rule is None and case.intent == FALLBACK_INTENT:
+            pass
+        elif rule is None:
+            failures.append(RuleTestFailure(case, "rules", "no rule match"))
+        fast = classifier.matcher.finder(case.direction).spans(tokens)
+        slow = reference.finder(case.direction).spans(tokens)
+        if fast != slow:
+            failures.append(RuleTestFailure(case, "agreement", f"spans {fast} but spaCy {slow}"))
+        result = classifier.classify(case.text, case.direction)
+        if result.intent != case.intent:
+            source = result.rule_id or result.model_version or result.source
+            failures.append(
+                RuleTestFailure(case, "pipeline", f"{result.intent} ({result.source}: {source})")
+            )
+    return failures
