@@ -1,0 +1,118 @@
+"""`tidal train` and `tidal evaluate`: candidates, promotion guard, errors, exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from engine.classify.model import IntentModel
+from service.cli import app
+from tests.training.tiny_data import GREETINGS, OTHER, THANKS, write_examples
+
+runner = CliRunner()
+
+
+def _train(tree: Path, *extra: str) -> tuple[int, str]:
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            "--direction",
+            "inbound",
+            "--data",
+            str(tree / "data"),
+            "--eval",
+            str(tree / "eval"),
+            "--models",
+            str(tree / "models"),
+            *extra,
+        ],
+    )
+    return result.exit_code, result.output
+
+
+def _mislabel(tree: Path) -> None:
+    """Every group of examples under the wrong intent: a model worse than any."""
+    write_examples(
+        tree / "data" / "inbound" / "small.yaml",
+        "inbound",
+        {"other": GREETINGS, "greeting": THANKS, "gratitude": OTHER},
+    )
+
+
+def test_train_writes_a_candidate_with_all_files_and_leaves_no_model_in_use(
+    data_tree: Path,
+) -> None:
+    code, output = _train(data_tree)
+    assert code == 0, output
+    candidate = data_tree / "models" / "inbound-candidate"
+    assert {p.name for p in candidate.iterdir()} == {
+        "model.npz",
+        "metadata.json",
+        "metrics.json",
+        "confusion_matrix.png",
+        "MODEL_CARD.md",
+    }
+    assert IntentModel.load(candidate).direction == "inbound"
+    assert not (data_tree / "models" / "inbound").exists()
+    assert "greeting" in output and "macro F1" in output
+
+
+def test_promote_refuses_a_worse_model_unless_forced(data_tree: Path) -> None:
+    code, output = _train(data_tree, "--promote")
+    assert code == 0, output
+    good = IntentModel.load(data_tree / "models" / "inbound").version
+
+    _mislabel(data_tree)
+    code, output = _train(data_tree, "--promote")
+    assert code == 1
+    assert "refusing to replace" in output
+    assert IntentModel.load(data_tree / "models" / "inbound").version == good
+
+    code, output = _train(data_tree, "--promote", "--force")
+    assert code == 0, output
+    assert IntentModel.load(data_tree / "models" / "inbound").version != good
+
+
+def test_invalid_training_file_reports_path_and_line(data_tree: Path) -> None:
+    bad = data_tree / "data" / "inbound" / "bad.yaml"
+    bad.write_text(
+        'version: 1\ndirection: inbound\nsource: "x"\nlicence: "x"\nintents:\n'
+        '  not_an_intent:\n    - "hello"\n'
+    )
+    code, output = _train(data_tree)
+    assert code == 1
+    assert f"{bad}:6:" in output
+
+
+def test_usage_errors_exit_2(data_tree: Path) -> None:
+    assert _train(data_tree, "--force")[0] == 2
+    assert runner.invoke(app, ["train", "--direction", "sideways"]).exit_code == 2
+    assert runner.invoke(app, ["evaluate", "--cv", "1"]).exit_code == 2
+
+
+def test_evaluate_compares_a_candidate_with_the_model_in_use(data_tree: Path) -> None:
+    assert _train(data_tree, "--promote")[0] == 0
+    assert _train(data_tree)[0] == 0
+    result = runner.invoke(
+        app,
+        [
+            "evaluate",
+            "--model",
+            str(data_tree / "models" / "inbound-candidate"),
+            "--against",
+            str(data_tree / "models" / "inbound"),
+            "--eval",
+            str(data_tree / "eval"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "precision" in result.output
+    assert "compared with" in result.output
+
+
+def test_evaluate_refuses_a_missing_model(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["evaluate", "--model", str(tmp_path / "nothing")])
+    assert result.exit_code == 1
+    assert "metadata is missing" in result.output
