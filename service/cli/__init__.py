@@ -29,6 +29,10 @@ from training import cli as _training  # noqa: E402
 
 _training.register(app)
 
+from training import cli_data as _data  # noqa: E402
+
+app.add_typer(_data.app, name="data")
+
 
 def main() -> None:
     app()

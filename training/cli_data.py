@@ -1,0 +1,177 @@
+"""`tidal data import` and `tidal data check`: bring public data into Tidal's YAML
+format, and validate data directories (`training/data/README.md`).
+
+Exit codes: 0 success, 1 invalid data (every error printed as `path:line: [code] what`),
+2 usage error.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from engine.core.intents import DEFAULT_CATALOGUE, DIRECTIONS, Direction
+from engine.rulesio.errors import FileError, FilesInvalid
+from training.dataset import (
+    WORKFLOW_CASES_FILENAME,
+    Example,
+    load_directory,
+    load_workflow_cases,
+)
+
+app = typer.Typer(
+    help="Intent data: import public data sets, validate data files.",
+    no_args_is_help=True,
+)
+
+
+class Importer(StrEnum):
+    clinc150 = "clinc150"
+    banking77 = "banking77"
+    rasa = "rasa"
+
+
+class Split(StrEnum):
+    train = "train"
+    val = "val"
+    test = "test"
+    oos_train = "oos_train"
+    oos_val = "oos_val"
+    oos_test = "oos_test"
+
+
+def _direction(value: str) -> Direction:
+    for known in DIRECTIONS:
+        if value == known:
+            return known
+    raise typer.BadParameter(
+        f"must be inbound or outbound, not {value!r}", param_hint="--direction"
+    )
+
+
+def _print_errors(errors: list[FileError]) -> None:
+    for error in errors:
+        typer.echo(str(error), err=True)
+    typer.echo(f"{len(errors)} error(s)", err=True)
+
+
+@app.command("import")
+def import_data(
+    kind: Annotated[Importer, typer.Argument(help="Format of SOURCE.")],
+    source: Annotated[
+        Path, typer.Argument(help="File to import.", exists=True, dir_okay=False, readable=True)
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Tidal YAML file to write.")],
+    direction: Annotated[
+        str, typer.Option("--direction", "-d", help="inbound or outbound.")
+    ] = "inbound",
+    map_to_tidal: Annotated[
+        bool,
+        typer.Option(
+            "--map-to-tidal",
+            help="clinc150: greeting, goodbye, thank_you, yes, no to Tidal intents, the rest "
+            "to other. banking77: every query to other.",
+        ),
+    ] = False,
+    split: Annotated[
+        Split, typer.Option("--split", help="clinc150 split to import.")
+    ] = Split.train,
+    source_note: Annotated[
+        str | None, typer.Option("--source", help="Provenance written to the file.")
+    ] = None,
+    licence: Annotated[
+        str | None,
+        typer.Option("--licence", help="Licence written to the file (required for rasa)."),
+    ] = None,
+) -> None:
+    """Convert SOURCE into Tidal's YAML data format."""
+    chosen = _direction(direction)
+    if kind is Importer.rasa and map_to_tidal:
+        raise typer.BadParameter(
+            "rasa intents are kept as they are; name them like Tidal's", param_hint="--map-to-tidal"
+        )
+    if kind is Importer.rasa and not licence:
+        raise typer.BadParameter("say under which licence the Rasa data is", param_hint="--licence")
+    try:
+        examples, default_source, default_licence = _read(kind, source, chosen, map_to_tidal, split)
+    except FilesInvalid as exc:
+        _print_errors(exc.errors)
+        raise typer.Exit(1) from exc
+
+    from training.importers.tidal_yaml import write_examples
+
+    written = write_examples(
+        examples,
+        out,
+        direction=chosen,
+        source=source_note or default_source,
+        licence=licence or default_licence,
+    )
+    typer.echo(f"wrote {written.examples} examples of {written.intents} intents to {out}")
+    if written.repeats_skipped or written.conflicts_skipped:
+        typer.echo(
+            f"left out {written.repeats_skipped} repeated texts and "
+            f"{written.conflicts_skipped} texts already labelled with another intent"
+        )
+    unknown = sorted({e.intent for e in examples} - DEFAULT_CATALOGUE.for_direction(chosen))
+    if unknown:
+        typer.echo(
+            f"note: {len(unknown)} intents are not in Tidal's {chosen} catalogue (kept for "
+            "benchmarking); `tidal data check` rejects them in training data"
+        )
+
+
+def _read(
+    kind: Importer, source: Path, direction: Direction, map_to_tidal: bool, split: Split
+) -> tuple[list[Example], str, str]:
+    if kind is Importer.clinc150:
+        from training.importers import clinc150
+
+        splits = clinc150.read_clinc150(source, map_to_tidal=map_to_tidal, direction=direction)
+        if split.value not in splits:
+            raise typer.BadParameter(f"{source} has no split {split.value!r}", param_hint="--split")
+        note = f"{clinc150.SOURCE}, {split.value} split"
+        return splits[split.value], note, clinc150.LICENCE
+    if kind is Importer.banking77:
+        from training.importers import banking77
+
+        examples = banking77.read_banking77(source, map_to_tidal=map_to_tidal, direction=direction)
+        return examples, f"{banking77.SOURCE}, {source.name}", banking77.LICENCE
+    from training.importers import rasa
+
+    return rasa.read_rasa(source, direction=direction), f"Rasa NLU data, {source.name}", ""
+
+
+@app.command("check")
+def check(
+    directory: Annotated[
+        Path,
+        typer.Argument(help="Data directory.", exists=True, file_okay=False, readable=True),
+    ] = Path("training/data"),
+) -> None:
+    """Validate every data file below DIRECTORY and count examples per intent."""
+    errors: list[FileError] = []
+    examples: list[Example] = []
+    try:
+        examples = load_directory(directory)
+    except FilesInvalid as exc:
+        errors.extend(exc.errors)
+    cases = 0
+    for path in sorted(directory.rglob(WORKFLOW_CASES_FILENAME)):
+        try:
+            cases += len(load_workflow_cases(path))
+        except FilesInvalid as exc:
+            errors.extend(exc.errors)
+    if errors:
+        _print_errors(sorted(errors))
+        raise typer.Exit(1)
+    counts = Counter((e.direction, e.intent) for e in examples)
+    for (direction, intent), count in sorted(counts.items()):
+        typer.echo(f"{direction:9} {intent:18} {count:6}")
+    typer.echo(
+        f"{len(examples)} examples" + (f", {cases} decision cases" if cases else "") + ": ok"
+    )
