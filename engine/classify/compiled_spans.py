@@ -7,7 +7,7 @@ tokens), and phrases are sequences of lower-case words. Those compile to candida
 lists indexed by their first token, so a message costs one dictionary lookup per token
 and attribute, plus a check of the few candidates that start there.
 
-Patterns that need more (other operators, `REGEX`, `NOT_IN`, flags such as `IS_DIGIT`)
+(The candidates form a trie, see `_Node`.) Patterns that need more (other operators, `REGEX`, `NOT_IN`, flags such as `IS_DIGIT`)
 keep spaCy's `Matcher`, one per pattern, run only when every literal token the pattern
 requires occurs in the message, so the costly path is taken only when it can match.
 
@@ -36,10 +36,35 @@ Step = tuple[int, frozenset[str]]  # (column, accepted values)
 Span = tuple[int, int]
 
 
-@dataclass(frozen=True, slots=True)
-class _Sequence:
-    rule_index: int
-    rest: tuple[Step, ...]  # the steps after the first token
+class _Node:
+    """A trie node: token specifications lead to children; terminals end a sequence.
+
+    Children are reached by (column, value): `edges` lists each column in use with a
+    map from a token's value in that column to the children accepting it. A child
+    stands for one (column, accepted values) step, shared by every sequence that
+    takes that same step from here, so optional-token expansions and patterns with a
+    common beginning are walked once.
+    """
+
+    __slots__ = ("_children", "edges", "terminals")
+
+    def __init__(self) -> None:
+        self._children: dict[Step, _Node] = {}
+        self.edges: list[tuple[int, dict[str, list[_Node]]]] = []
+        self.terminals: list[int] = []
+
+    def child(self, step: Step) -> _Node:
+        node = self._children.get(step)
+        if node is None:
+            node = self._children[step] = _Node()
+            column, values = step
+            by_value = next((index for c, index in self.edges if c == column), None)
+            if by_value is None:
+                by_value = {}
+                self.edges.append((column, by_value))
+            for value in values:
+                by_value.setdefault(value, []).append(node)
+        return node
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +72,7 @@ class _Fallback:
     rule_index: int
     gates: tuple[Step, ...]  # literal tokens the message must contain to be worth a run
     matcher: Matcher
+    needs_lemmas: bool
 
 
 def sequences_of(pattern: TokenPattern) -> list[list[Step]] | None:
@@ -102,7 +128,7 @@ class CompiledSpanFinder:
     """Finds, per rule, every token span its patterns and phrases match."""
 
     def __init__(self, rules: Sequence[IntentRule], tokenizer: Tokenizer) -> None:
-        self._first: dict[int, dict[str, list[_Sequence]]] = {}
+        self._root = _Node()
         self._fallbacks: list[_Fallback] = []
         self.fast_count = 0
         for rule_index, rule in enumerate(rules):
@@ -111,50 +137,59 @@ class CompiledSpanFinder:
                 if sequences is None:
                     matcher = Matcher(tokenizer.vocab)
                     matcher.add(rule.id, [pattern])
-                    self._fallbacks.append(_Fallback(rule_index, _gates(pattern), matcher))
+                    self._fallbacks.append(
+                        _Fallback(rule_index, _gates(pattern), matcher, "LEMMA" in repr(pattern))
+                    )
                     continue
                 self.fast_count += 1
                 for sequence in sequences:
-                    self._index(rule_index, sequence)
+                    self._insert(rule_index, sequence)
             for phrase in rule.phrases:
                 words = [w.lower() for w in tokenizer.words(phrase)]
-                self._index(rule_index, [(1, frozenset({w})) for w in words])
+                self._insert(rule_index, [(1, frozenset({w})) for w in words])
                 self.fast_count += 1
-        self._columns_used = sorted(self._first)
 
     @property
     def fallback_count(self) -> int:
         """Patterns left to spaCy's Matcher."""
         return len(self._fallbacks)
 
-    def _index(self, rule_index: int, sequence: list[Step]) -> None:
-        (column, values), rest = sequence[0], tuple(sequence[1:])
-        by_value = self._first.setdefault(column, {})
-        for value in values:
-            by_value.setdefault(value, []).append(_Sequence(rule_index, rest))
+    def _insert(self, rule_index: int, sequence: list[Step]) -> None:
+        node = self._root
+        for step in sequence:
+            node = node.child(step)
+        if rule_index not in node.terminals:
+            node.terminals.append(rule_index)
 
     def spans(self, tokens: TokenizedText) -> dict[int, set[Span]]:
         """Rule index -> the (start, end) token spans its patterns and phrases match."""
         columns = (tokens.orths, tokens.lowers, tokens.lemmas)
         length = len(tokens.lowers)
         found: dict[int, set[Span]] = {}
-        for column in self._columns_used:
-            index = self._first[column]
+        # Depth-first walk of the trie from every start position at once; most
+        # positions stop at the root lookup. (Plain loops: this is the hot path.)
+        stack: list[tuple[_Node, int, int]] = []
+        for column, by_value in self._root.edges:
+            get = by_value.get
             for start, value in enumerate(columns[column]):
-                candidates = index.get(value)
-                if candidates is None:
-                    continue
-                for candidate in candidates:
-                    end = start + 1 + len(candidate.rest)
-                    if end > length:
-                        continue
-                    position = start + 1
-                    for step_column, values in candidate.rest:
-                        if columns[step_column][position] not in values:
-                            break
-                        position += 1
-                    else:
-                        found.setdefault(candidate.rule_index, set()).add((start, end))
+                children = get(value)
+                if children is not None:
+                    for child in children:
+                        stack.append((child, start, start + 1))
+        while stack:
+            node, start, position = stack.pop()
+            for rule_index in node.terminals:
+                spans = found.get(rule_index)
+                if spans is None:
+                    found[rule_index] = {(start, position)}
+                else:
+                    spans.add((start, position))
+            if position < length:
+                for column, by_value in node.edges:
+                    children = by_value.get(columns[column][position])
+                    if children is not None:
+                        for child in children:
+                            stack.append((child, start, position + 1))
         if self._fallbacks:
             self._run_fallbacks(tokens, columns, found)
         return found
@@ -165,18 +200,23 @@ class CompiledSpanFinder:
         columns: tuple[tuple[str, ...], ...],
         found: dict[int, set[Span]],
     ) -> None:
-        present: list[set[str]] | None = None
-        doc_ready = False
+        lemmas_set = False
+        present: list[set[str] | None] = [None, None, None]
         for fallback in self._fallbacks:
-            if fallback.gates:
-                if present is None:
-                    present = [set(c) for c in columns]
-                if not all(present[col].intersection(values) for col, values in fallback.gates):
-                    continue
-            if not doc_ready:
-                # Matcher patterns may test LEMMA: give the Doc Tidal's lemmas.
+            gated_out = False
+            for column, values in fallback.gates:
+                words = present[column]
+                if words is None:
+                    words = present[column] = set(columns[column])
+                if values.isdisjoint(words):
+                    gated_out = True
+                    break
+            if gated_out:
+                continue
+            if fallback.needs_lemmas and not lemmas_set:
+                # The pattern tests LEMMA: give the Doc Tidal's lemmas.
                 for token, lemma in zip(tokens.doc, tokens.lemmas, strict=True):
                     token.lemma_ = lemma
-                doc_ready = True
+                lemmas_set = True
             for _, start, end in fallback.matcher(tokens.doc):
                 found.setdefault(fallback.rule_index, set()).add((start, end))

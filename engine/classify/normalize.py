@@ -6,10 +6,8 @@ own, and they carry meaning here ("👍" acknowledges, "🙏" thanks).
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
-_WHITESPACE = re.compile(r"\s+")
 # Curly quotes and apostrophes are common on phones; the rules and the lemmatizer
 # expect the ASCII forms ("don’t" -> "don't").
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
@@ -17,5 +15,9 @@ _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": 
 
 def normalize(text: str) -> str:
     """NFKC, straight quotes, single spaces, no leading or trailing whitespace."""
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
-    return _WHITESPACE.sub(" ", text).strip()
+    if not text.isascii():
+        # ASCII is already NFKC and has no curly quotes: most messages skip this.
+        text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    # str.split() splits on exactly the Unicode whitespace that `\s` matches, and is
+    # several times faster than a regex substitution.
+    return " ".join(text.split())

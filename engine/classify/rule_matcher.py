@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from engine.classify.intent_rules import IntentRule, IntentRules
+from engine.classify.regex_gate import required_literals
 from engine.classify.tokens import DEFAULT_FILLER, TokenizedText, Tokenizer, is_decoration
 from engine.core.intents import DIRECTIONS, Direction
 
@@ -30,10 +31,18 @@ class SpanFinderFactory(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class _Regex:
+    rule_index: int
+    pattern: re.Pattern[str]
+    gate: frozenset[str] | None  # lower-case literals it needs (see `regex_gate`)
+
+
+@dataclass(frozen=True, slots=True)
 class _DirectionRules:
     rules: tuple[IntentRule, ...]
     finder: SpanFinder
-    regexes: tuple[tuple[int, re.Pattern[str]], ...]  # (rule index, compiled)
+    regexes: tuple[_Regex, ...]
+    regex_gate: re.Pattern[str] | None  # finds the gate literals of all gated regexes
     filler: frozenset[str]
     companions: tuple[tuple[int, ...], ...]  # per rule: whole rules of its allowed intents
 
@@ -52,14 +61,17 @@ class IntentRuleMatcher:
 
             finder_factory = CompiledSpanFinder
         self.rules = rules
+        self._decoration: dict[str, bool] = {}
         self._by_direction: dict[Direction, _DirectionRules] = {}
         for direction in DIRECTIONS:
             own = rules.for_direction(direction)
             regexes = tuple(
-                (i, re.compile(expression, re.IGNORECASE))
+                _Regex(i, re.compile(expression, re.IGNORECASE), required_literals(expression))
                 for i, rule in enumerate(own)
                 for expression in rule.regex
             )
+            literals = sorted({w for r in regexes if r.gate for w in r.gate})
+            gate = re.compile("|".join(map(re.escape, literals))) if literals else None
             companions = tuple(
                 tuple(
                     j for j, other in enumerate(own)
@@ -68,9 +80,24 @@ class IntentRuleMatcher:
                 for i, rule in enumerate(own)
             )
             self._by_direction[direction] = _DirectionRules(
-                own, finder_factory(own, tokenizer), regexes,
+                own, finder_factory(own, tokenizer), regexes, gate,
                 DEFAULT_FILLER | rules.filler.get(direction, frozenset()), companions,
             )
+
+    def _filler_flags(self, tokens: TokenizedText, filler: frozenset[str]) -> list[bool]:
+        flags = []
+        known = self._decoration
+        for lower, orth in zip(tokens.lowers, tokens.orths, strict=True):
+            if lower in filler:
+                flags.append(True)
+                continue
+            decoration = known.get(orth)
+            if decoration is None:
+                decoration = is_decoration(orth)
+                if len(known) < 100_000:
+                    known[orth] = decoration
+            flags.append(decoration)
+        return flags
 
     def finder(self, direction: Direction) -> SpanFinder:
         return self._by_direction[direction].finder
@@ -91,7 +118,7 @@ class IntentRuleMatcher:
             if rule.scope == "anywhere":
                 return rule
             if filler is None:
-                filler = _filler_flags(tokens, compiled.filler)
+                filler = self._filler_flags(tokens, compiled.filler)
             spans = found[rule_index]
             companions = compiled.companions[rule_index]
             if companions:
@@ -105,8 +132,19 @@ class IntentRuleMatcher:
         tokens: TokenizedText, compiled: _DirectionRules, found: dict[int, set[Span]]
     ) -> None:
         # A regex match covers the tokens lying entirely inside it.
-        for rule_index, expression in compiled.regexes:
-            for hit in expression.finditer(tokens.text):
+        # One search for every gate literal at once usually rules out all gated regexes;
+        # when it does not, each gate is checked on its own.
+        lowered = tokens.text.lower()
+        any_gate_open = compiled.regex_gate is not None and (
+            compiled.regex_gate.search(lowered) is not None
+        )
+        for regex in compiled.regexes:
+            if regex.gate is not None and not (
+                any_gate_open and any(word in lowered for word in regex.gate)
+            ):
+                continue
+            rule_index = regex.rule_index
+            for hit in regex.pattern.finditer(tokens.text):
                 if hit.end() == hit.start():
                     continue
                 covered = [
@@ -118,11 +156,6 @@ class IntentRuleMatcher:
                     found.setdefault(rule_index, set()).add((covered[0], covered[-1] + 1))
 
 
-def _filler_flags(tokens: TokenizedText, filler: frozenset[str]) -> list[bool]:
-    return [
-        lower in filler or is_decoration(orth)
-        for lower, orth in zip(tokens.lowers, tokens.orths, strict=True)
-    ]
 
 
 def covers(length: int, spans: Iterable[Span], filler: Sequence[bool]) -> bool:

@@ -89,10 +89,15 @@ class Tokenizer:
             yield self(text)
 
     def _wrap(self, text: str, doc: Doc) -> TokenizedText:
+        # One pass over the Doc (each token access builds a Python object); spaCy's
+        # LOWER is exactly `str.lower()` of the token text.
         orths = tuple([t.text for t in doc])
-        lowers = tuple([t.lower_ for t in doc])
-        lemma = self.lemma
-        return TokenizedText(text, doc, orths, lowers, tuple([lemma(w) for w in lowers]))
+        lowers = tuple([o.lower() for o in orths])
+        lemmas = self._lemmas
+        return TokenizedText(
+            text, doc, orths, lowers,
+            tuple([lemmas.get(w) or self.lemma(w) for w in lowers]),
+        )
 
     def words(self, text: str) -> list[str]:
         """The token texts of a phrase, as the tokenizer splits it."""
