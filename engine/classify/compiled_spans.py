@@ -7,9 +7,10 @@ tokens), and phrases are sequences of lower-case words. Those compile to candida
 lists indexed by their first token, so a message costs one dictionary lookup per token
 and attribute, plus a check of the few candidates that start there.
 
-(The candidates form a trie, see `_Node`.) Patterns that need more (other operators, `REGEX`, `NOT_IN`, flags such as `IS_DIGIT`)
-keep spaCy's `Matcher`, one per pattern, run only when every literal token the pattern
-requires occurs in the message, so the costly path is taken only when it can match.
+The candidates form a trie (see `_Node`). Patterns that need more (other operators,
+`REGEX`, `NOT_IN`, flags such as `IS_DIGIT`) keep spaCy's `Matcher`, one per pattern,
+run only when every literal token the pattern requires occurs in the message, so the
+costly path is taken only when it can match.
 
 `engine.classify.spacy_spans.SpacySpanFinder` finds the same spans with spaCy alone;
 the tests hold the two to exact agreement.

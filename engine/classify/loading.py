@@ -19,7 +19,7 @@ from engine.rulesio.errors import FileError, FilesInvalid
 if TYPE_CHECKING:
     from engine.classify.pipeline import Classifier
     from engine.classify.ports import IntentScorer
-    from engine.rulesio.loaders import EngineRules
+    from engine.rulesio.bundle import EngineRules
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +35,8 @@ def load_rules(rules_dir: Path | str) -> RuleSet:
 
     Raises `FilesInvalid` with the errors of all files together.
     """
-    from engine.rulesio import load_catalogue, load_engine_rules
+    from engine.rulesio.bundle import load_engine_rules
+    from engine.rulesio.catalogue import load_catalogue
 
     errors: list[FileError] = []
     engine_rules: EngineRules | None = None

@@ -17,7 +17,7 @@ from typing import Any
 
 try:  # the module was `sre_parse` before Python 3.11
     from re import _constants as _sre  # type: ignore[attr-defined]
-    from re import _parser
+    from re import _parser  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - older interpreters
     _parser = None
     _sre = None
