@@ -30,6 +30,15 @@ class RuleSet:
     intents: IntentRules
 
 
+def rule_files(rules_dir: Path | str) -> list[Path]:
+    """Every file `load_rules` reads: catalogue, workflow, routing, intent rules."""
+    from engine.rulesio.bundle import CATALOGUE_FILE, ROUTING_FILE, WORKFLOW_FILE
+
+    base = Path(rules_dir)
+    engine_files = [base / CATALOGUE_FILE, base / WORKFLOW_FILE, base / ROUTING_FILE]
+    return [*engine_files, *intent_rule_files(rules_dir)]
+
+
 def load_rules(rules_dir: Path | str) -> RuleSet:
     """Validate and load every rule and settings file of `rules_dir`.
 

@@ -25,6 +25,14 @@ from service.cli import token as _token  # noqa: E402
 app.command("serve")(_serve.serve)
 app.add_typer(_token.app, name="token")
 
+from service.cli import classify as _classify  # noqa: E402
+from service.cli import replay as _replay  # noqa: E402
+from service.cli import rules as _rules  # noqa: E402
+
+app.add_typer(_rules.app, name="rules")
+app.command("classify")(_classify.classify)
+app.command("replay")(_replay.replay)
+
 from training import cli as _training  # noqa: E402
 
 _training.register(app)

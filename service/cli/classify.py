@@ -1,0 +1,51 @@
+"""`tidal classify TEXT --direction inbound`: one message's classification as JSON."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from service.cli.rules import MODELS_OPTION, RULES_OPTION, exit_on_invalid_files
+
+
+class DirectionChoice(StrEnum):
+    inbound = "inbound"
+    outbound = "outbound"
+
+
+def classify(
+    text: Annotated[str, typer.Argument(help="The message, as the customer or agent wrote it.")],
+    direction: Annotated[
+        DirectionChoice, typer.Option(help="Who wrote it: the customer or the agent.")
+    ] = DirectionChoice.inbound,
+    rules: RULES_OPTION = Path("rules"),
+    models: MODELS_OPTION = Path("models"),
+) -> None:
+    """Classify one message (rules, then model, then fallback) and print it as JSON."""
+    from engine.classify.loading import load_classifier
+
+    with exit_on_invalid_files():
+        classifier = load_classifier(rules, models)
+    result = classifier.classify(text, direction.value)
+    typer.echo(json.dumps(classification_json(result), ensure_ascii=False))
+
+
+def classification_json(result: object) -> dict[str, object]:
+    """A `Classification` as the API shows it (SPEC 6)."""
+    from engine.core.intents import Classification
+
+    assert isinstance(result, Classification)
+    return {
+        "intent": result.intent,
+        "confidence": result.confidence,
+        "source": result.source,
+        "rule_id": result.rule_id,
+        "model_version": result.model_version,
+        "alternatives": [
+            {"intent": a.intent, "confidence": a.confidence} for a in result.alternatives
+        ],
+    }

@@ -1,0 +1,107 @@
+"""`tidal rules check [DIR]` and `tidal rules test [DIR]` (SPEC 4.4, 7).
+
+`check` validates the catalogue, workflow, routing and every intent rule file and
+prints every error as `path:line: [code] message`. `test` runs the test cases written
+beside the intent rules through the rules and through the whole pipeline. Both exit 1
+when something is wrong and 2 on usage errors.
+
+The options and the error handling here are shared by `classify` and `replay`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="Validate rule and settings files; run the rule test cases.",
+                  no_args_is_help=True)
+
+RULES_DIR = Annotated[
+    Path,
+    typer.Argument(help="The rules directory.", exists=True, file_okay=False, dir_okay=True),
+]
+RULES_OPTION = Annotated[
+    Path,
+    typer.Option(
+        "--rules", help="The rules directory.", exists=True, file_okay=False, dir_okay=True
+    ),
+]
+MODELS_OPTION = Annotated[
+    Path,
+    typer.Option(
+        "--models",
+        help="The models directory (models/inbound, models/outbound); a direction "
+        "without a model is classified by its rules alone.",
+        file_okay=False,
+    ),
+]
+
+
+@contextmanager
+def exit_on_invalid_files() -> Iterator[None]:
+    """Print every file error as `path:line: [code] message` and exit 1."""
+    from engine.classify.model import ModelRefused
+    from engine.rulesio.errors import FilesInvalid
+
+    try:
+        yield
+    except FilesInvalid as exc:
+        for error in exc.errors:
+            typer.echo(str(error), err=True)
+        typer.echo(f"{len(exc.errors)} error(s)", err=True)
+        raise typer.Exit(1) from None
+    except ModelRefused as exc:
+        typer.echo(f"model refused: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command("check")
+def check(rules_dir: RULES_DIR = Path("rules")) -> None:
+    """Validate every rule and settings file; print all errors (exit 1) or "N files OK"."""
+    from engine.classify.loading import load_rules, rule_files
+
+    with exit_on_invalid_files():
+        rule_set = load_rules(rules_dir)
+    count = len(rule_files(rules_dir))
+    typer.echo(
+        f"{count} files OK ({len(rule_set.intents.rules)} intent rules, "
+        f"{rule_set.intents.pattern_count} patterns, {len(rule_set.intents.tests)} test cases)"
+    )
+
+
+@app.command("test")
+def test(
+    rules_dir: RULES_DIR = Path("rules"),
+    models: MODELS_OPTION = Path("models"),
+) -> None:
+    """Run the intent rules' test cases through the rules and the whole pipeline."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from engine.classify.loading import load_rules, load_scorers
+    from engine.classify.pipeline import Classifier
+    from engine.classify.rule_tests import run_rule_tests
+
+    with exit_on_invalid_files():
+        rule_set = load_rules(rules_dir)
+        classifier = Classifier(rule_set.intents, load_scorers(models))
+    failures = run_rule_tests(classifier)
+    cases = len(rule_set.intents.tests)
+    if not failures:
+        typer.echo(f"{cases} rule test cases passed (rules, spaCy agreement and pipeline)")
+        return
+    table = Table(title=f"{len(failures)} failure(s) in {cases} rule test cases")
+    for column in ("where", "stage", "direction", "text", "expected", "got"):
+        table.add_column(column, overflow="fold")
+    for failure in failures:
+        case = failure.case
+        table.add_row(
+            f"{case.path}:{case.line}", failure.stage, case.direction, case.text,
+            case.intent, failure.got,
+        )
+    Console(stderr=True, width=160).print(table)
+    raise typer.Exit(1)
