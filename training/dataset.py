@@ -26,7 +26,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr
 
-from engine.core.intents import DEFAULT_CATALOGUE, Direction, IntentCatalogue
+from engine.core.intents import DEFAULT_CATALOGUE, DIRECTIONS, Direction, IntentCatalogue
 from engine.rulesio.errors import FileError, FilesInvalid
 from engine.rulesio.located import LocatedDocument, read_yaml, validate
 
@@ -210,6 +210,15 @@ def _examples_of(doc: LocatedDocument, catalogue: IntentCatalogue) -> list[Examp
     _check_intent_names(doc, catalogue)
     if model is None:
         return []
+    folder = Path(doc.path).parent.name
+    if folder in DIRECTIONS and folder != model.direction:
+        doc.errors.append(
+            doc.error(
+                ("direction",),
+                "T003",
+                f"direction: {model.direction} data in the {folder}/ folder",
+            )
+        )
     examples: list[Example] = []
     for intent, texts in model.intents.items():
         for i, text in enumerate(texts):

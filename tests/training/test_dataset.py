@@ -164,6 +164,15 @@ def test_load_directory_reads_all_files_sorted_and_filters_direction(tmp_path: P
     assert [e.text for e in load_directory(tmp_path, "outbound")] == ["one moment please"]
 
 
+def test_inbound_data_in_the_outbound_folder_is_an_error(tmp_path: Path) -> None:
+    path = write(tmp_path, "outbound/a.yaml", GOOD_INBOUND)
+    with pytest.raises(FilesInvalid) as caught:
+        load_directory(tmp_path)
+    assert [str(e) for e in caught.value.errors] == [
+        f"{path}:2: [T003] direction: inbound data in the outbound/ folder"
+    ]
+
+
 def test_load_directory_without_data_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(FilesInvalid, match=r"\[T008\] no \*\.yaml data files found"):
         load_directory(tmp_path)
