@@ -1,7 +1,7 @@
 """Tidal's intent classifier as a scikit-learn estimator.
 
     raw text -> SpacyNormalizer (lemmas) -> TF-IDF word 1-2 grams + char_wb 2-5 grams
-    (sublinear tf, each block L2-normalised) -> LinearSVC -> sigmoid calibration
+    (sublinear tf, each block L2-normalised) -> LinearSVC -> temperature calibration
     -> per-intent thresholds -> fallback to `other`
 
 Why these choices is measured in `training/README.md` (`python -m training.model_search`).
@@ -28,6 +28,8 @@ from engine.core.intents import FALLBACK_INTENT
 from training.normalizer import SpacyNormalizer
 from training.thresholds import apply_thresholds, tune_thresholds
 
+CALIBRATIONS = ("temperature", "sigmoid")
+
 #: Fewer examples than this cannot be split for calibration inside threshold folds.
 MIN_EXAMPLES_PER_INTENT = 4
 
@@ -50,11 +52,16 @@ def build_pipeline(
     calibration_cv: int = 3,
     random_state: int = 0,
     labels: Sequence[str] | None = None,
+    calibration: str = "temperature",
 ) -> Pipeline:
     """The unfitted scikit-learn pipeline from raw text to calibrated probabilities.
 
     `labels` (the training labels) lets the calibration folds shrink for tiny data sets.
+    `calibration` is "temperature" (one inverse temperature for all intents) or
+    "sigmoid" (Platt scaling per intent); both are what the fast path can replay.
     """
+    if calibration not in CALIBRATIONS:
+        raise ValueError(f"calibration must be one of {CALIBRATIONS}, not {calibration!r}")
     folds = calibration_cv if labels is None else _folds(labels, calibration_cv)
     features = FeatureUnion(
         [
@@ -73,7 +80,7 @@ def build_pipeline(
     )
     classifier = CalibratedClassifierCV(
         LinearSVC(C=C),
-        method="sigmoid",
+        method=calibration,
         cv=StratifiedKFold(folds, shuffle=True, random_state=random_state),
         ensemble=False,
     )
@@ -104,6 +111,7 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         char_min_n: int = 2,
         char_max_n: int = 5,
         calibration_cv: int = 3,
+        calibration: str = "temperature",
         threshold_cv: int = 5,
         threshold_beta: float = 0.5,
         fallback: str = FALLBACK_INTENT,
@@ -114,6 +122,7 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.char_min_n = char_min_n
         self.char_max_n = char_max_n
         self.calibration_cv = calibration_cv
+        self.calibration = calibration
         self.threshold_cv = threshold_cv
         self.threshold_beta = threshold_beta
         self.fallback = fallback
@@ -128,6 +137,7 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             calibration_cv=self.calibration_cv,
             random_state=self.random_state,
             labels=labels,
+            calibration=self.calibration,
         )
 
     def fit(
@@ -184,6 +194,7 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 char_max_n=self.char_max_n,
                 calibration_cv=max(2, min(self.calibration_cv, kept)),
                 random_state=self.random_state,
+                calibration=self.calibration,
             )
             pipeline.fit([texts[i] for i in train], [labels[i] for i in train])
             columns = [classes.index(str(c)) for c in pipeline.classes_]

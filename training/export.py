@@ -43,10 +43,14 @@ def model_arrays(model: IntentClassifier) -> dict[str, NDArray[Any]]:
     svm = calibrated.estimator
     word_vocab = sorted(words.vocabulary_, key=words.vocabulary_.__getitem__)
     char_vocab = sorted(chars.vocabulary_, key=chars.vocabulary_.__getitem__)
-    calibration = np.array(
-        [[c.a_ for c in calibrated.calibrators], [c.b_ for c in calibrated.calibrators]],
-        dtype=np.float64,
-    )
+    if model.calibration == "sigmoid":
+        # Row 0: slopes, row 1: intercepts of each intent's Platt sigmoid.
+        calibration = np.array(
+            [[c.a_ for c in calibrated.calibrators], [c.b_ for c in calibrated.calibrators]],
+            dtype=np.float64,
+        )
+    else:
+        calibration = np.array([[float(calibrated.calibrators[0].beta_)]], dtype=np.float64)
     return {
         "word_vocab": np.array(word_vocab, dtype=np.str_),
         "word_idf": np.asarray(words.idf_, dtype=np.float64),
@@ -84,6 +88,7 @@ def model_metadata(
         "labels": [str(label) for label in model.classes_],
         "thresholds": model.thresholds_,
         "fallback": model.fallback,
+        "calibration": model.calibration,
         "features": {
             "normalizer": "NFKC + spaCy English tokenizer + lookup lemmas, lower-cased",
             "word_max_n": model.word_max_n,
@@ -94,7 +99,7 @@ def model_metadata(
         "classifier": {
             "type": "LinearSVC (one-vs-rest, squared hinge)",
             "C": model.C,
-            "calibration": f"sigmoid, {model.calibration_cv}-fold, ensemble=False",
+            "calibration": f"{model.calibration}, {model.calibration_cv}-fold, ensemble=False",
             "thresholds": f"F{model.threshold_beta} on {model.threshold_cv}-fold out-of-fold",
         },
         "libraries": library_versions(),

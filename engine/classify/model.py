@@ -35,6 +35,7 @@ METADATA_FILENAME = "metadata.json"
 #: The spaCy libraries decide tokens and lemmas, hence the features: a model trained
 #: under another major version would see different n-grams.
 CHECKED_LIBRARIES = ("spacy", "spacy-lookups-data")
+CALIBRATIONS = ("temperature", "sigmoid")
 
 
 class ModelRefused(Exception):
@@ -127,10 +128,9 @@ class IntentModel:
         self.version: str = metadata["version"]
         self.direction: Direction = _direction(metadata["direction"])
         self.labels: tuple[str, ...] = tuple(metadata["labels"])
-        self.thresholds: dict[str, float] = {
-            k: float(v) for k, v in metadata["thresholds"].items()
-        }
+        self.thresholds: dict[str, float] = {k: float(v) for k, v in metadata["thresholds"].items()}
         self.fallback: str = metadata["fallback"]
+        self.calibration: str = metadata["calibration"]
         self._blocks = blocks
         self._coef = coef
         self._intercept = intercept
@@ -203,17 +203,23 @@ class IntentModel:
         return self._calibrate(scores)
 
     def _calibrate(self, scores: NDArray[np.float64]) -> NDArray[np.float64]:
-        # Platt scaling per class, p = 1 / (1 + exp(a * score + b)), then normalised
-        # to sum to one, as CalibratedClassifierCV(method="sigmoid") does.
-        slope, bias = self._calibration[0], self._calibration[1]
-        with np.errstate(over="ignore"):
-            sigmoid = 1.0 / (1.0 + np.exp(slope * scores + bias))
+        """Replays CalibratedClassifierCV's `temperature` or `sigmoid` method."""
         n_labels = len(self.labels)
-        if n_labels == 2:
-            proba = np.array([1.0 - sigmoid[0], sigmoid[0]])
+        if self.calibration == "temperature":
+            # softmax(beta * logits); a binary SVM's one score s stands for (-s, s).
+            logits = np.array([-scores[0], scores[0]]) if n_labels == 2 else scores
+            scaled = self._calibration[0, 0] * logits
+            exp = np.exp(scaled - scaled.max())
+            proba: NDArray[np.float64] = exp / exp.sum()
         else:
-            total = sigmoid.sum()
-            proba = sigmoid / total if total != 0.0 else np.full(n_labels, 1.0 / n_labels)
+            # Platt scaling per class, p = 1 / (1 + exp(a * score + b)), then normalised.
+            with np.errstate(over="ignore"):
+                sigmoid = 1.0 / (1.0 + np.exp(self._calibration[0] * scores + self._calibration[1]))
+            if n_labels == 2:
+                proba = np.array([1.0 - sigmoid[0], sigmoid[0]])
+            else:
+                total = sigmoid.sum()
+                proba = sigmoid / total if total != 0.0 else np.full(n_labels, 1.0 / n_labels)
         proba[(proba > 1.0) & (proba <= 1.0 + 1e-5)] = 1.0
         return proba
 
@@ -263,11 +269,23 @@ def _check_compatible(path: Path, metadata: dict[str, Any]) -> None:
                 "retrain the model with `tidal train`"
             )
     required: Sequence[str] = (
-        "version", "direction", "labels", "thresholds", "fallback", "features", "artifact",
+        "version",
+        "direction",
+        "labels",
+        "thresholds",
+        "fallback",
+        "features",
+        "artifact",
+        "calibration",
     )
     absent = [key for key in required if key not in metadata]
     if absent:
         raise ModelRefused(f"{path}: metadata lacks {', '.join(absent)}")
+    if metadata["calibration"] not in CALIBRATIONS:
+        raise ModelRefused(
+            f"{path}: unknown calibration {metadata['calibration']!r} "
+            f"(this Tidal replays {', '.join(CALIBRATIONS)})"
+        )
     libraries = metadata.get("libraries", {})
     for name in CHECKED_LIBRARIES:
         trained = str(libraries.get(name, "?")).split(".")[0]

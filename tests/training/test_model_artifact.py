@@ -10,14 +10,13 @@ import numpy as np
 import pytest
 
 from engine.classify.model import ARTIFACT_FILENAME, METADATA_FILENAME, IntentModel, ModelRefused
+from tests.training.tiny_data import GREETINGS, OTHER, THANKS
 from training.estimator import IntentClassifier
 from training.export import model_arrays, model_metadata, write_model_dir
 
 
 @pytest.fixture(scope="module")
 def fitted() -> IntentClassifier:
-    from tests.training.tiny_data import GREETINGS, OTHER, THANKS
-
     texts = GREETINGS + THANKS + OTHER
     labels = ["greeting"] * 10 + ["gratitude"] * 10 + ["other"] * 10
     return IntentClassifier(C=10.0, threshold_cv=3).fit(texts, labels)
@@ -31,8 +30,6 @@ def _save(model: IntentClassifier, target: Path) -> dict[str, Any]:
 def test_overfitted_model_round_trips_with_identical_predictions(
     fitted: IntentClassifier, tmp_path: Path
 ) -> None:
-    from tests.training.tiny_data import GREETINGS, OTHER, THANKS
-
     texts = [*GREETINGS, *THANKS, *OTHER, "Hello!!", "thanks 🙏", "", "   ", "zzz qqq"]
     metadata = _save(fitted, tmp_path / "inbound")
     loaded = IntentModel.load(tmp_path / "inbound")
@@ -46,6 +43,23 @@ def test_overfitted_model_round_trips_with_identical_predictions(
     # The tiny set is learnt by heart.
     train = [*GREETINGS, *THANKS, *OTHER]
     assert [loaded.predict_proba(t)[0][0] for t in train] == list(fitted.predict(train))
+
+
+@pytest.mark.parametrize("calibration", ["temperature", "sigmoid"])
+@pytest.mark.parametrize("intents", [2, 3])
+def test_every_calibration_replays_exactly_for_binary_and_multiclass(
+    calibration: str, intents: int, tmp_path: Path
+) -> None:
+    groups = [GREETINGS, THANKS, OTHER][:intents]
+    names = ["greeting", "gratitude", "other"][:intents]
+    texts = [text for group in groups for text in group]
+    labels = [name for name, group in zip(names, groups, strict=True) for _ in group]
+    fitted = IntentClassifier(calibration=calibration, threshold_cv=3).fit(texts, labels)
+    _save(fitted, tmp_path / "m")
+    loaded = IntentModel.load(tmp_path / "m")
+    probe = [*texts, "hello!! thanks", "where is my card"]
+    got = np.array([loaded.probabilities(text) for text in probe])
+    assert np.abs(fitted.predict_proba(probe) - got).max() < 1e-9
 
 
 def test_predict_proba_is_sorted_and_batch_agrees(fitted: IntentClassifier, tmp_path: Path) -> None:
