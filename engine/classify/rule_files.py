@@ -244,6 +244,11 @@ def _describe(err: Any) -> str:
         return "unknown key"
     if kind == "missing":
         return "required key is missing"
+    if kind == "string_type" and isinstance(err.get("input"), bool):
+        return (
+            "true/false where a string belongs: YAML reads unquoted yes/no/on/off as "
+            "booleans, so quote it (\"no\")"
+        )
     return str(err.get("msg", "invalid value")).removeprefix("Value error, ")
 
 

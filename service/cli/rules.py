@@ -104,4 +104,7 @@ def test(
             case.intent, failure.got,
         )
     Console(stderr=True, width=160).print(table)
+    # The same failures as `path:line: [T010] ...` lines, for editors and scripts.
+    for failure in failures:
+        typer.echo(str(failure), err=True)
     raise typer.Exit(1)

@@ -1,0 +1,128 @@
+"""The classification pipeline: rules win, then the model above its threshold, else other."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from engine.classify.loading import load_rules
+from engine.classify.pipeline import Classifier
+from engine.core.intents import Alternative, Classification
+from engine.rulesio.errors import FilesInvalid
+from tests.classify.fakes import SHIPPED_RULES, FakeScorer, rules_from_yaml
+
+RULES = """
+rules:
+  - id: thanks
+    direction: inbound
+    intent: gratitude
+    scope: whole
+    phrases: [thanks]
+"""
+
+
+def _classifier(tmp_path: Path, scorer: FakeScorer) -> Classifier:
+    return Classifier(rules_from_yaml(tmp_path, mine=RULES), {"inbound": scorer})
+
+
+def test_rule_match_wins_with_full_confidence_without_asking_the_model(tmp_path: Path) -> None:
+    scorer = FakeScorer("inbound", default=[("deny", 0.99)])
+    result = _classifier(tmp_path, scorer).classify("Thanks!", "inbound")
+    assert result == Classification("gratitude", 1.0, "rule", rule_id="thanks")
+    assert scorer.calls == []
+
+
+def test_model_answer_at_or_above_its_threshold_is_used(tmp_path: Path) -> None:
+    scorer = FakeScorer(
+        "inbound",
+        default=[("deny", 0.7), ("other", 0.2), ("gratitude", 0.1)],
+        thresholds={"deny": 0.7},
+    )
+    result = _classifier(tmp_path, scorer).classify("nah mate, that's grand", "inbound")
+    assert result.intent == "deny"
+    assert result.source == "model"
+    assert result.confidence == 0.7
+    assert result.model_version == "fake-1"
+    assert result.rule_id is None
+    assert result.alternatives == (Alternative("other", 0.2), Alternative("gratitude", 0.1))
+
+
+def test_model_answer_below_its_threshold_falls_back_to_other(tmp_path: Path) -> None:
+    scorer = FakeScorer(
+        "inbound",
+        default=[("deny", 0.6), ("other", 0.3), ("gratitude", 0.1)],
+        thresholds={"deny": 0.8},
+    )
+    result = _classifier(tmp_path, scorer).classify("nah, that's grand", "inbound")
+    assert result.intent == "other"
+    assert result.source == "fallback"
+    assert result.confidence == 0.3
+    assert result.model_version == "fake-1"
+    assert result.alternatives == (Alternative("deny", 0.6), Alternative("gratitude", 0.1))
+
+
+def test_thresholds_are_per_intent(tmp_path: Path) -> None:
+    scorer = FakeScorer(
+        "inbound",
+        answers={"a": [("deny", 0.6), ("other", 0.4)], "b": [("away", 0.6), ("other", 0.4)]},
+        thresholds={"deny": 0.9, "away": 0.5},
+    )
+    classifier = _classifier(tmp_path, scorer)
+    assert classifier.classify("a", "inbound").source == "fallback"
+    assert classifier.classify("b", "inbound").intent == "away"
+
+
+def test_intent_without_a_threshold_needs_one_half(tmp_path: Path) -> None:
+    scorer = FakeScorer("inbound", answers={"a": [("deny", 0.49)], "b": [("deny", 0.5)]})
+    classifier = _classifier(tmp_path, scorer)
+    assert classifier.classify("a", "inbound").intent == "other"
+    assert classifier.classify("b", "inbound").intent == "deny"
+
+
+def test_direction_without_a_model_falls_back_to_other(tmp_path: Path) -> None:
+    result = _classifier(tmp_path, FakeScorer("inbound")).classify("Your card", "outbound")
+    assert result == Classification("other", 0.0, "fallback")
+
+
+def test_model_sees_the_normalized_text(tmp_path: Path) -> None:
+    scorer = FakeScorer("inbound")
+    _classifier(tmp_path, scorer).classify("  where’s   my\tparcel ", "inbound")
+    assert scorer.calls == ["where's my parcel"]
+
+
+def test_a_model_of_the_other_direction_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="outbound"):
+        Classifier(rules_from_yaml(tmp_path, mine=RULES), {"inbound": FakeScorer("outbound")})
+
+
+def test_batch_gives_the_same_answers_in_order(tmp_path: Path) -> None:
+    scorer = FakeScorer("inbound", answers={"where is it": [("other", 0.9)]})
+    classifier = _classifier(tmp_path, scorer)
+    texts = ["thanks", "where is it", "thanks!"]
+    assert classifier.classify_batch(texts, "inbound") == [
+        classifier.classify(t, "inbound") for t in texts
+    ]
+
+
+def test_load_rules_reports_errors_of_engine_and_intent_files_together(tmp_path: Path) -> None:
+    rules_dir = tmp_path / "rules"
+    shutil.copytree(SHIPPED_RULES, rules_dir)
+    workflow = rules_dir / "workflow.yaml"
+    workflow.write_text(workflow.read_text(encoding="utf-8") + "bogus: 1\n", encoding="utf-8")
+    (rules_dir / "intents" / "zz.yaml").write_text(
+        "rules:\n  - {id: z, direction: inbound, intent: nope, scope: whole, phrases: [z]}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(FilesInvalid) as caught:
+        load_rules(rules_dir)
+    assert sorted((Path(e.path).name, e.code) for e in caught.value.errors) == [
+        ("workflow.yaml", "T003"), ("zz.yaml", "T005")
+    ]
+
+
+def test_from_paths_loads_shipped_rules_without_models(tmp_path: Path) -> None:
+    classifier = Classifier.from_paths(str(SHIPPED_RULES), str(tmp_path / "no-models"))
+    assert classifier.scorers == {}
+    assert classifier.classify("no thanks", "inbound").rule_id == "inbound-deny"
