@@ -75,7 +75,8 @@ def test_failing_rule_test_case_is_shown_in_a_table_and_exits_1(
 ) -> None:
     (rules_dir / "intents" / "zz-extra.yaml").write_text(
         "rules:\n"
-        "  - {id: hi-rule, direction: inbound, intent: greeting, scope: whole, phrases: [zork zork]}\n"
+        "  - {id: hi-rule, direction: inbound, intent: greeting, scope: whole,"
+        " phrases: [zork zork]}\n"
         "tests:\n"
         "  - {text: 'zork zork', intent: gratitude}\n",
         encoding="utf-8",
