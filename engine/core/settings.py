@@ -28,26 +28,26 @@ class ChannelSettings:
     target_max: timedelta = timedelta(minutes=15)
     escalation_factor: float = 0.25
 
-    def problems(self) -> list[tuple[str, str]]:
-        """(setting name, what is wrong) for every inconsistent value."""
-        found: list[tuple[str, str]] = []
+    def problems(self) -> list[tuple[tuple[str, ...], str]]:
+        """(the settings involved, what is wrong) for every inconsistent value."""
+        found: list[tuple[tuple[str, ...], str]] = []
         positive = ("inactivity_timeout", "auto_close_after", "hold_grace", "default_pace",
                     "target_min", "target_max")
         for name in positive:
             value: timedelta = getattr(self, name)
             if value <= timedelta(0):
-                found.append((name, f"{name} must be a positive duration, not {value}"))
+                found.append(((name,), f"{name} must be a positive duration, not {value}"))
         for name in ("reopen_window", "response_overdue_after"):
             if getattr(self, name) < timedelta(0):
-                found.append((name, f"{name} must not be negative"))
+                found.append(((name,), f"{name} must not be negative"))
         if self.target_min > self.target_max:
-            found.append(("target_min", "target_min is above target_max"))
+            found.append((("target_min", "target_max"), "target_min is above target_max"))
         if not 0 < self.pace_alpha <= 1:
-            found.append(("pace_alpha", "pace_alpha must be in (0, 1]"))
+            found.append((("pace_alpha",), "pace_alpha must be in (0, 1]"))
         if not 0 < self.escalation_factor <= 1:
-            found.append(("escalation_factor", "escalation_factor must be in (0, 1]"))
+            found.append((("escalation_factor",), "escalation_factor must be in (0, 1]"))
         if self.pace_factor <= 0:
-            found.append(("pace_factor", "pace_factor must be positive"))
+            found.append((("pace_factor",), "pace_factor must be positive"))
         return found
 
 
@@ -99,11 +99,16 @@ class RoutingSettings:
         found: list[tuple[tuple[str, ...], str]] = [
             (("agents", name), msg) for name, msg in self.agents.problems()
         ]
-        found += [(("defaults", name), msg) for name, msg in self.defaults.problems()]
+        inherited = self.defaults.problems()
+        found += [(("defaults", names[0]), msg) for names, msg in inherited]
         for channel, over in self.channels.items():
-            for name, msg in self.for_channel(channel).problems():
-                # blame the override if it set the value, else the default it combines with
-                where = ("channels", channel, name) if name in over else ("channels", channel)
-                if (("defaults", name), msg) not in found:
-                    found.append((where, f"channel {channel!r}: {msg}"))
+            for names, msg in self.for_channel(channel).problems():
+                overridden = [n for n in names if n in over]
+                if overridden:
+                    where: tuple[str, ...] = ("channels", channel, overridden[0])
+                elif (names, msg) in inherited:
+                    continue  # already reported once, for the defaults
+                else:
+                    where = ("channels", channel)
+                found.append((where, f"channel {channel!r}: {msg}"))
         return found

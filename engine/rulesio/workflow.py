@@ -14,6 +14,7 @@ matches everything they match (T006).
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -66,10 +67,13 @@ class RuleModel(BaseModel):
 
 
 class WorkflowFile(BaseModel):
+    """The file's outline; each rule is validated on its own so one bad rule does not
+    hide the problems of the others."""
+
     model_config = ConfigDict(extra="forbid")
 
     version: Literal[1]
-    rules: list[RuleModel] = Field(min_length=1)
+    rules: list[Any] = Field(min_length=1)
 
 
 def workflow_from(doc: LocatedDocument, catalogue: IntentCatalogue | None) -> WorkflowRules | None:
@@ -77,12 +81,17 @@ def workflow_from(doc: LocatedDocument, catalogue: IntentCatalogue | None) -> Wo
 
     With `catalogue` None (itself invalid) intents are not checked.
     """
-    parsed = validate(doc, WorkflowFile)
-    if parsed is None:
+    outline = validate(doc, WorkflowFile)
+    if outline is None:
         return None
     errors_before = len(doc.errors)
+    valid: list[tuple[int, RuleModel]] = []
+    for i, item in enumerate(outline.rules):
+        model = _validate_rule(doc, i, item)
+        if model is not None:
+            valid.append((i, model))
     first_line: dict[str, int] = {}
-    for i, rule in enumerate(parsed.rules):
+    for i, rule in valid:
         where = ("rules", i, "id")
         if rule.id in first_line:
             doc.errors.append(doc.error(where, "T004",
@@ -96,16 +105,27 @@ def workflow_from(doc: LocatedDocument, catalogue: IntentCatalogue | None) -> Wo
             doc.errors.append(doc.error(("rules", i, "do"), "T003",
                                         f"rules.{i}.do: {rule.do.value} applies only to "
                                         "outbound (agent) messages"))
-    rules = tuple(_rule(r) for r in parsed.rules)
+    rules = tuple(_rule(model) for _, model in valid)
     for index, earlier in shadowed_rules(rules):
-        doc.errors.append(doc.error(("rules", index), "T006",
+        at, earlier_at = valid[index][0], valid[earlier][0]
+        doc.errors.append(doc.error(("rules", at), "T006",
                                     f"rule {rules[index].id!r} can never fire: rule "
                                     f"{rules[earlier].id!r} (line "
-                                    f"{doc.line_of(('rules', earlier))}) comes first and "
+                                    f"{doc.line_of(('rules', earlier_at))}) comes first and "
                                     "matches every message it matches"))
     if len(doc.errors) > errors_before:
         return None
     return WorkflowRules(rules)
+
+
+def _validate_rule(doc: LocatedDocument, i: int, item: Any) -> RuleModel | None:
+    prefix = ("rules", i)
+    lines = {loc[2:]: line for loc, line in doc.lines.items() if loc[:2] == prefix}
+    single = LocatedDocument(doc.path, item, lines)
+    model = validate(single, RuleModel)
+    for error in single.errors:
+        doc.errors.append(dataclasses.replace(error, message=f"rules.{i}.{error.message}"))
+    return model
 
 
 def _check_intents(
