@@ -1,0 +1,175 @@
+"""Classification speed: one message at a time, in batches, the rules stage alone, and
+scikit-learn's own `Pipeline.predict` on the same messages for comparison.
+
+    .venv/bin/python bench/classify.py [--repeat 5] [--sklearn-messages 400]
+
+Messages are the held-out evaluation sets (`training/eval`, both directions: a
+realistic mix of short ineffectual replies and longer substantive messages); without
+them, the rule test cases. Each stage is timed per message with `perf_counter_ns`:
+
+- single: `Classifier.classify(text, direction)` end to end (normalize, tokenize,
+  rules, model, fallback); p50 and p99 over every message and repetition;
+- batch: `Classifier.classify_batch` over each direction's messages; messages/second;
+- rules: the rules stage alone (`IntentRuleMatcher.match` on tokenized messages), and
+  normalize + tokenize separately;
+- sklearn: the equivalent scikit-learn pipeline (`training.estimator.build_pipeline`,
+  fitted on `training/data`), `Pipeline.predict([text])` per message.
+
+The machine is shared and timings are noisy: the figures are medians/percentiles over
+all repetitions. The last line is one JSON object for scripts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import statistics
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from engine.classify.loading import load_rules, load_scorers  # noqa: E402
+from engine.classify.normalize import normalize  # noqa: E402
+from engine.classify.pipeline import Classifier  # noqa: E402
+from engine.core.intents import DIRECTIONS, Direction  # noqa: E402
+
+Message = tuple[str, Direction]
+
+
+def _messages(classifier: Classifier) -> tuple[list[Message], str]:
+    from training.dataset import load_directory
+
+    eval_dir = ROOT / "training" / "eval"
+    if eval_dir.is_dir():
+        examples = load_directory(eval_dir)
+        if examples:
+            return [(e.text, e.direction) for e in examples], "training/eval"
+    return [(c.text, c.direction) for c in classifier.rules.tests], "rule test cases"
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _single(classifier: Classifier, messages: list[Message], repeat: int) -> list[float]:
+    clock = time.perf_counter_ns
+    classify = classifier.classify
+    timings: list[float] = []
+    for _ in range(repeat):
+        for text, direction in messages:
+            start = clock()
+            classify(text, direction)
+            timings.append((clock() - start) / 1000)
+    return timings
+
+
+def _batch(classifier: Classifier, messages: list[Message], repeat: int) -> float:
+    by_direction = {d: [t for t, md in messages if md == d] for d in DIRECTIONS}
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for direction, texts in by_direction.items():
+            classifier.classify_batch(texts, direction)
+        best = min(best, time.perf_counter() - start)
+    return len(messages) / best
+
+
+def _stages(
+    classifier: Classifier, messages: list[Message], repeat: int
+) -> tuple[list[float], list[float]]:
+    clock = time.perf_counter_ns
+    tokenizer = classifier.tokenizer
+    match = classifier.matcher.match
+    tokenized = [(tokenizer(normalize(t)), d) for t, d in messages]
+    rules: list[float] = []
+    tokenize: list[float] = []
+    for _ in range(repeat):
+        for tokens, direction in tokenized:
+            start = clock()
+            match(tokens, direction)
+            rules.append((clock() - start) / 1000)
+        for text, _direction in messages:
+            start = clock()
+            tokenizer(normalize(text))
+            tokenize.append((clock() - start) / 1000)
+    return rules, tokenize
+
+
+def _sklearn(messages: list[Message], limit: int) -> list[float]:
+    """Per-message `Pipeline.predict` of the equivalent scikit-learn pipeline."""
+    from training.dataset import load_directory
+    from training.estimator import build_pipeline
+
+    examples = load_directory(ROOT / "training" / "data")
+    timings: list[float] = []
+    clock = time.perf_counter_ns
+    for direction in DIRECTIONS:
+        texts = [e.text for e in examples if e.direction == direction]
+        labels = [e.intent for e in examples if e.direction == direction]
+        pipeline = build_pipeline(labels=labels).fit(texts, labels)
+        sample = [t for t, d in messages if d == direction][: limit // 2]
+        for text in sample[:20]:  # warm-up
+            pipeline.predict([text])
+        for text in sample:
+            start = clock()
+            pipeline.predict([text])
+            timings.append((clock() - start) / 1000)
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rules", type=Path, default=ROOT / "rules")
+    parser.add_argument("--models", type=Path, default=ROOT / "models")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--sklearn-messages", type=int, default=400)
+    args = parser.parse_args()
+
+    rule_set = load_rules(args.rules)
+    scorers = load_scorers(args.models)
+    classifier = Classifier(rule_set.intents, scorers)
+    messages, source = _messages(classifier)
+    sources = Counter(classifier.classify(t, d).source for t, d in messages)  # also warms up
+    # A service freezes its long-lived objects after loading too: the collector then
+    # never walks the models and rule tables.
+    gc.collect()
+    gc.freeze()
+
+    single = _single(classifier, messages, args.repeat)
+    batch_rate = _batch(classifier, messages, args.repeat)
+    rules, tokenize = _stages(classifier, messages, args.repeat)
+    sklearn = _sklearn(messages, args.sklearn_messages)
+
+    p50, p99 = statistics.median(single), _percentile(single, 0.99)
+    print(f"messages: {len(messages)} from {source}; sources {dict(sources)}; "
+          f"{rule_set.intents.pattern_count} rule patterns; models: "
+          f"{', '.join(f'{d}={s.version}' for d, s in scorers.items()) or 'none'}")
+    print(f"single message: p50 {p50:.1f} us, p99 {p99:.1f} us, mean {statistics.mean(single):.1f}"
+          f" us ({len(single)} timings)")
+    print(f"batch: {batch_rate:,.0f} messages/s")
+    print(f"rules stage: mean {statistics.mean(rules):.1f} us, p50 {statistics.median(rules):.1f}"
+          f" us, p99 {_percentile(rules, 0.99):.1f} us")
+    print(f"normalize + tokenize: p50 {statistics.median(tokenize):.1f} us")
+    print(f"scikit-learn Pipeline.predict: p50 {statistics.median(sklearn):.1f} us, "
+          f"p99 {_percentile(sklearn, 0.99):.1f} us ({len(sklearn)} messages)")
+    print(json.dumps({
+        "bench": "classify",
+        "p50_us": round(p50, 1),
+        "p99_us": round(p99, 1),
+        "rules_us": round(statistics.mean(rules), 1),
+        "sklearn_pipeline_p50_us": round(statistics.median(sklearn), 1),
+        "batch_msgs_per_s": round(batch_rate),
+        "rules_p99_us": round(_percentile(rules, 0.99), 1),
+        "tokenize_p50_us": round(statistics.median(tokenize), 1),
+        "messages": len(messages),
+    }))
+
+
+if __name__ == "__main__":
+    main()
