@@ -16,6 +16,7 @@ a model trained with another version is refused at load time.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 from engine.classify.nlp import english
 from engine.classify.normalize import normalize
@@ -56,8 +57,12 @@ def lemmas(text: str) -> list[str]:
     return _tokenize(normalize(text))
 
 
+@lru_cache(maxsize=8192)
 def lemma_text(text: str) -> str:
-    """`lemmas(text)` joined by single spaces: what the analyzers below read."""
+    """`lemmas(text)` joined by single spaces: what the analyzers below read.
+
+    Cached: contact-center traffic repeats short messages ("ok", "thanks") a lot.
+    """
     return " ".join(lemmas(text))
 
 

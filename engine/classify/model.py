@@ -29,7 +29,7 @@ from engine.classify.features import FEATURE_VERSION, char_wb_ngrams, lemma_text
 from engine.core.intents import DIRECTIONS, Direction
 
 #: Bump when the artifact's arrays or metadata change meaning.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 ARTIFACT_FILENAME = "model.npz"
 METADATA_FILENAME = "metadata.json"
 #: The spaCy libraries decide tokens and lemmas, hence the features: a model trained
