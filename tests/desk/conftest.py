@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -21,9 +22,13 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 
+#: the manual clock's start: a fixed, readable morning, so screenshots are reproducible
+CLOCK_START = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+
 @pytest.fixture
 def live_service(tmp_path: Path) -> Iterator[LiveService]:
-    with running_service(tmp_path) as service:
+    with running_service(tmp_path, CLOCK_START) as service:
         yield service
 
 

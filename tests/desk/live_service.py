@@ -117,7 +117,7 @@ def _wait_until_healthy(base_url: str, process: subprocess.Popen[str], log: Path
 
 
 @contextmanager
-def running_service(workdir: Path) -> Iterator[LiveService]:
+def running_service(workdir: Path, clock_start: datetime) -> Iterator[LiveService]:
     """Start `tidal serve --clock manual` on a fresh SQLite file; stop it afterwards."""
     db_url = f"sqlite:///{workdir / 'tidal.db'}"
     admin = create_token(db_url, "admin")
@@ -130,6 +130,8 @@ def running_service(workdir: Path) -> Iterator[LiveService]:
         "serve",
         "--clock",
         "manual",
+        "--clock-start",
+        clock_start.strftime("%Y-%m-%dT%H:%M:%S"),
         "--db",
         db_url,
         "--host",

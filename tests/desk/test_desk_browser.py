@@ -48,10 +48,8 @@ def open_desk(browser: Browser, service: LiveService) -> tuple[Page, list[str]]:
     return page, errors
 
 
-def sign_in(page: Page, token: str, agent_id: str = "") -> None:
+def sign_in(page: Page, token: str) -> None:
     page.get_by_label("Access token").fill(token)
-    if agent_id:
-        page.get_by_label("Agent id").fill(agent_id)
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("#connection")).to_contain_text("Live")
 
@@ -70,7 +68,7 @@ def test_agent_desk_follows_the_conversations_live(
     service = live_service
     service.put_agent("a-1", status="available", preferred_concurrency=2, max_concurrency=3)
     page, errors = open_desk(browser, service)
-    sign_in(page, service.agent_token("a-1"), agent_id="a-1")
+    sign_in(page, service.agent_token("a-1"))  # the role and agent come from GET /v1/me
     assert service.base_url + "/" == page.url.split("#")[0], "the token must never reach the URL"
     page.evaluate("window.__signedInOnce = true")  # gone if anything reloads the page
     expect(page.get_by_role("heading", name="Agent a-1")).to_be_visible()
@@ -133,13 +131,25 @@ def test_agent_desk_follows_the_conversations_live(
     expect(card(page, "c-4")).to_contain_text("customer pace")
     now = service.advance_clock(now, timedelta(seconds=52))
     expect(card(page, "c-4")).to_have_attribute("data-urgency", "near")
+
+    # The silent customer of c-3 comes back: sticky routing returns it to a-1 (above
+    # preferred, up to the maximum); the agent answers and waits on the customer again.
+    outcome = service.customer_writes("c-3", "Actually, could you send it to my office?")
+    assert outcome["routing"] == {"agent_id": "a-1", "reason": "sticky"}
+    expect(conversation_ids(page, "awaiting-agent")).to_have_text(["c-2", "c-4", "c-3"])
+    service.agent_writes("c-3", "a-1", "Done: it goes to your office tomorrow.")
+    expect(conversation_ids(page, "awaiting-customer")).to_have_text(["c-3"])
+    expect(conversation_ids(page, "inactive")).to_have_text(["c-1"])
+    expect(take).to_be_disabled()
     expect(page.locator("#announcer")).not_to_be_empty()
 
+    page.mouse.move(0, 0)  # no hover highlight in the picture
     page.screenshot(path=str(artifacts / "desk.png"), full_page=True)
     assert page.evaluate("window.__signedInOnce") is True, "the desk reloaded"
 
     # The status tool: going away stops new work, which the supervisor then sees queued.
-    page.get_by_label("Status").select_option("away")
+    status = page.get_by_role("combobox", name="Status")
+    status.select_option("away")
     expect(page.locator("#last-change")).to_contain_text("Status set to Away")
     assert service.call("GET", "/v1/agents/a-1", service.supervisor_token)["status"] == "away"
     service.customer_writes("c-5", "I was charged twice for my order", customer_id="cust-5")
@@ -154,15 +164,25 @@ def test_agent_desk_follows_the_conversations_live(
     expect(card(supervisor, "c-5").locator("time.countdown")).to_contain_text("left")
     agent_row = supervisor.locator('tr[data-agent-id="a-1"]')
     expect(agent_row).to_contain_text("Away")
-    expect(agent_row.get_by_role("meter")).to_have_attribute("aria-valuenow", "2")
+    expect(agent_row.get_by_role("meter")).to_have_attribute("aria-valuenow", "3")
     expect(supervisor.locator('tr[data-agent-id="a-2"]')).to_contain_text("Busy")
     supervisor.screenshot(path=str(artifacts / "desk-supervisor.png"), full_page=True)
 
-    # Live on the supervisor's side too: the agent comes back and takes one more.
-    page.get_by_label("Status").select_option("available")
+    # Live on the supervisor's side too: the agent closes c-3 (with a reason), comes back
+    # and takes one more from the queue.
+    page.get_by_role("button", name="Close c-3").click()
+    dialog = page.get_by_role("dialog", name="Close c-3")
+    dialog.get_by_label("Reason").fill("resolved")
+    dialog.get_by_role("button", name="Close conversation").click()
+    expect(conversation_ids(page, "awaiting-customer")).to_have_count(0)
+    closed = service.call("GET", "/v1/conversations/c-3", service.supervisor_token)
+    assert (closed["state"], closed["close_reason"]) == ("closed", "resolved")
+    expect(agent_row.get_by_role("meter")).to_have_attribute("aria-valuenow", "2")
+    status.select_option("available")
     expect(agent_row).to_contain_text("Available")
-    page.get_by_role("button", name="Take one more").click()
+    take.click()
     expect(conversation_ids(supervisor, "queue")).to_have_text(["c-6"])
+    expect(conversation_ids(page, "awaiting-agent")).to_have_text(["c-2", "c-4", "c-5"])
     expect(agent_row.get_by_role("meter")).to_have_attribute("aria-valuenow", "3")
 
     # Signing out forgets the token.

@@ -64,6 +64,12 @@ export class AgentView {
       on: { click: () => this.takeMoreWork() },
     });
     this.takeHint = h("p", { class: "hint", id: "take-hint" });
+    this.blockedNote = h("p", {
+      class: "blocked-note",
+      role: "note",
+      hidden: true,
+      text: "No new work comes to you until you answer your overdue conversation.",
+    });
     this.takeButton.setAttribute("aria-describedby", "take-hint");
     this.lists = {
       agent: h("ol", { class: "conv-list", id: "awaiting-agent" }),
@@ -87,6 +93,7 @@ export class AgentView {
         h("div", { class: "bar-item" }, h("label", { for: "agent-status", text: "Status" }), this.statusSelect),
         h("div", { class: "bar-item grow" }, h("span", { class: "bar-label", text: "Load" }), this.loadSlot),
         h("div", { class: "bar-item take" }, this.takeButton, this.takeHint),
+        this.blockedNote,
       ),
       h(
         "div",
@@ -115,6 +122,8 @@ export class AgentView {
       const cards = conversations.map((c) => conversationCard(c, { nowMs, actions: this.actionsFor(c) }));
       replaceChildrenKeepingFocus(this.lists[key], cards.length ? cards : emptyNote(EMPTY[key]));
     }
+    // A desk often sits in a background tab: the title tells how many wait for a reply.
+    document.title = ids.agent.length ? `(${ids.agent.length}) Tidal desk` : "Tidal desk";
     const sentences = describeChanges(this.previousIds, ids, SECTION_PHRASES, {
       topSection: "agent",
       leftPhrase: (id) => `${id} left your list`,
@@ -135,6 +144,7 @@ export class AgentView {
       : offline
         ? "Go available to take work."
         : `Picks the most urgent queued conversation, up to your maximum of ${agent.max_concurrency}.`;
+    this.blockedNote.hidden = !agent.blocked_for_overdue;
   }
 
   actionsFor(conversation) {

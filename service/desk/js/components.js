@@ -1,7 +1,7 @@
 // Pieces shared by the agent and supervisor views: a conversation card, the priority
 // explanation ("why is this one first?") and an agent's load meter.
 
-import { countdown } from "./countdown.js";
+import { countdown, refreshCountdown } from "./countdown.js";
 import { h } from "./dom.js";
 import { formatDuration, formatTime, humanize } from "./format.js";
 
@@ -40,14 +40,24 @@ function metaLine(conversation) {
   return h("p", { class: "meta" }, parts.join(" · "), skills.length ? [" ", skills] : null);
 }
 
+/** The later of two optional ISO timestamps. */
+function latest(a, b) {
+  if (!a || !b) return a ?? b ?? null;
+  return Date.parse(a) >= Date.parse(b) ? a : b;
+}
+
 /** What to say under a conversation that is not waiting on the agent. */
 function statusLine(conversation) {
   if (conversation.state === "inactive") {
-    const since = conversation.inactive_since ? ` since ${formatTime(conversation.inactive_since)}` : "";
-    const reason = conversation.inactive_reason ? ` · ${humanize(conversation.inactive_reason)}` : "";
-    return h("p", { class: "status-line", text: `Paused${since}${reason}` });
+    const parts = ["Paused"];
+    if (conversation.inactive_since) parts.push(`since ${formatTime(conversation.inactive_since)}`);
+    if (conversation.inactive_reason) parts.push(`· ${humanize(conversation.inactive_reason)}`);
+    const lastMessage = latest(conversation.last_inbound_at, conversation.last_outbound_at);
+    if (!conversation.inactive_since && lastMessage) parts.push(`· last message ${formatTime(lastMessage)}`);
+    return h("p", { class: "status-line", text: parts.join(" ") });
   }
-  const since = conversation.awaiting_since ?? conversation.last_outbound_at;
+  // The agent's latest message is what handed the turn to the customer.
+  const since = conversation.last_outbound_at ?? conversation.awaiting_since;
   return h("p", { class: "status-line", text: `Waiting on the customer${since ? ` since ${formatTime(since)}` : ""}` });
 }
 
@@ -59,7 +69,8 @@ export function conversationCard(conversation, { nowMs, actions = [] } = {}) {
   const priority = priorityOf(conversation);
   const waitsOnAgent = conversation.awaiting === "agent" && conversation.state !== "inactive";
   const titleId = `conv-title-${conversation.id}`;
-  return h(
+  const deadline = waitsOnAgent ? countdown(priority.respondBy, priority.targetSeconds) : null;
+  const item = h(
     "li",
     {
       class: "conv",
@@ -70,7 +81,7 @@ export function conversationCard(conversation, { nowMs, actions = [] } = {}) {
       "div",
       { class: "conv-head" },
       h("h3", { class: "conv-id", id: titleId, text: conversation.id }),
-      waitsOnAgent ? countdown(priority.respondBy, priority.targetSeconds, nowMs) : null,
+      deadline,
     ),
     metaLine(conversation),
     waitsOnAgent ? whyLine(priority) : statusLine(conversation),
@@ -92,6 +103,8 @@ export function conversationCard(conversation, { nowMs, actions = [] } = {}) {
         )
       : null,
   );
+  if (deadline) refreshCountdown(deadline, nowMs);
+  return item;
 }
 
 /** An agent's load against preferred and maximum, as segments: one per slot up to the max. */

@@ -4,16 +4,15 @@
 import { h } from "./dom.js";
 import { formatClock, formatDuration, urgency } from "./format.js";
 
-/** A countdown element for a conversation's deadline (nothing when it has none). */
-export function countdown(respondBy, targetSeconds, nowMs) {
+/** A countdown element for a conversation's deadline (nothing when it has none); call
+ *  refreshCountdown once it is inside its card, so the card takes its colour at once. */
+export function countdown(respondBy, targetSeconds) {
   if (!respondBy) return null;
-  const element = h("time", {
+  return h("time", {
     class: "countdown",
     datetime: respondBy,
     dataset: { respondBy, targetSeconds: String(targetSeconds ?? "") },
   });
-  refreshCountdown(element, nowMs);
-  return element;
 }
 
 /** Bring one countdown element up to date with the engine's `nowMs`. */

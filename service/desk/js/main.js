@@ -116,7 +116,7 @@ async function start(session) {
   $("sign-out").hidden = false;
   document.body.dataset.role = identity.role;
   current = { api, view, stream: null, pollTimer: null, refreshTimer: null, clockTimer: null };
-  await syncClock(api);
+  await syncClock(api).catch(() => {}); // without it, countdowns fall back to this computer's clock
   keepClockInSync(current);
   await view.refresh();
   root.setAttribute("aria-busy", "false");
@@ -135,6 +135,7 @@ function stop() {
   clearTimeout(current.clockTimer);
   current = null;
   setConnection("idle");
+  document.title = "Tidal desk";
   delete document.body.dataset.role;
 }
 

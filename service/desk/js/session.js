@@ -26,49 +26,62 @@ export function clearSession() {
 export class SignInError extends Error {}
 
 /**
- * Find out what the token may do: {role: "agent", agentId} or {role: "supervisor"}.
- * GET /v1/me answers directly when the service has it; otherwise an agent id typed at
- * sign-in is checked with GET /v1/agents/{id}, and without one the queue (supervisors only)
- * tells a supervisor token apart.
+ * Find out what the token may do: {role: "agent", agentId} or {role: "supervisor"}
+ * (a supervisor who names an agent gets that agent's desk).
+ * GET /v1/me answers directly; a service without it is still usable: an agent id typed at
+ * sign-in is checked with GET /v1/agents/{id}, and without one the queue (supervisors
+ * only) tells a supervisor token apart.
  */
 export async function discoverIdentity(api, agentIdHint) {
   try {
-    const me = await api.me();
-    const role = me.role;
-    const agentId = me.agent_id ?? me.agentId ?? null;
-    if (role === "agent" && agentId) return { role, agentId };
-    if (role === "supervisor" || role === "admin") {
-      return agentIdHint ? { role: "agent", agentId: agentIdHint, viewer: role } : { role: "supervisor" };
-    }
-    throw new SignInError(`A ${role} token cannot use the desk: sign in with an agent or supervisor token.`);
-  } catch (error) {
-    if (error instanceof SignInError) throw error;
-    if (!(error instanceof ApiError) || ![404, 405].includes(error.status)) throw explain(error);
-  }
-  if (agentIdHint) {
-    try {
-      await api.agent(agentIdHint);
+    const me = await whoAmI(api);
+    if (me) return await identityOf(me, api, agentIdHint);
+    if (agentIdHint) {
+      await existingAgent(api, agentIdHint);
       return { role: "agent", agentId: agentIdHint };
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 404) {
-        throw new SignInError(`No agent "${agentIdHint}" exists yet: ask a supervisor to create it.`);
-      }
-      throw explain(error);
     }
-  }
-  try {
     await api.queue();
     return { role: "supervisor" };
   } catch (error) {
-    if (error instanceof ApiError && error.status === 403) {
-      throw new SignInError("This token is not a supervisor's: enter your agent id as well.");
-    }
     throw explain(error);
   }
 }
 
+async function whoAmI(api) {
+  try {
+    return await api.me();
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 404 || error.status === 405)) return null;
+    throw error;
+  }
+}
+
+async function identityOf(me, api, agentIdHint) {
+  if (me.role === "agent" && me.agent_id) return { role: "agent", agentId: me.agent_id };
+  if (me.role === "supervisor") {
+    if (!agentIdHint) return { role: "supervisor" };
+    await existingAgent(api, agentIdHint); // a typo should not open an empty desk
+    return { role: "agent", agentId: agentIdHint };
+  }
+  throw new SignInError(`A ${me.role} token cannot use the desk: sign in with an agent or supervisor token.`);
+}
+
+async function existingAgent(api, agentId) {
+  try {
+    return await api.agent(agentId);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) {
+      throw new SignInError(`There is no agent "${agentId}": check the id, or ask a supervisor to create it.`);
+    }
+    throw error;
+  }
+}
+
 function explain(error) {
+  if (error instanceof SignInError) return error;
   if (error instanceof ApiError && error.status === 401) return new SignInError("The service does not know this token.");
-  if (error instanceof ApiError && error.status === 403) return new SignInError("This token may not use this desk.");
+  if (error instanceof ApiError && error.status === 403) {
+    return new SignInError("This token may not open this desk (an agent token opens its own agent only).");
+  }
   return new SignInError(error.message);
 }

@@ -86,7 +86,12 @@ export class SupervisorView {
           "tr",
           { dataset: { agentId: agent.id } },
           h("th", { scope: "row", class: "agent-id" }, agent.id, agent.skills?.length ? h("span", { class: "meta" }, " ", [...agent.skills].map((s) => h("span", { class: "skill", text: s }))) : null),
-          h("td", {}, h("span", { class: "status-badge", dataset: { status: agent.status }, text: statusLabel(agent.status) })),
+          h(
+            "td",
+            {},
+            h("span", { class: "status-badge", dataset: { status: agent.status }, text: statusLabel(agent.status) }),
+            agent.blocked_for_overdue ? h("span", { class: "blocked-badge", text: "overdue reply" }) : null,
+          ),
           h("td", {}, loadMeter(agent)),
         ),
       ),
