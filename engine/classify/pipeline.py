@@ -11,11 +11,11 @@ from disk is `engine.classify.loading`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from engine.classify.intent_rules import IntentRules
 from engine.classify.normalize import normalize
-from engine.classify.ports import IntentScorer
+from engine.classify.ports import IntentScorer, LemmaIntentScorer
 from engine.classify.rule_matcher import IntentRuleMatcher
 from engine.classify.tokens import TokenizedText, Tokenizer, shared_tokenizer
 from engine.core.intents import FALLBACK_INTENT, Alternative, Classification, Direction
@@ -41,6 +41,12 @@ class Classifier:
         self.rules = rules
         self.matcher = matcher or IntentRuleMatcher(rules, self.tokenizer)
         self.scorers: dict[Direction, IntentScorer] = dict(scorers or {})
+        # Decided once: a runtime Protocol check costs microseconds per call.
+        self._from_lemmas: dict[Direction, Callable[[str], list[tuple[str, float]]]] = {
+            direction: scorer.predict_proba_lemmas
+            for direction, scorer in self.scorers.items()
+            if isinstance(scorer, LemmaIntentScorer)
+        }
         for direction, scorer in self.scorers.items():
             if scorer.direction != direction:
                 raise ValueError(
@@ -72,6 +78,8 @@ class Classifier:
         scorer = self.scorers.get(direction)
         if scorer is None or not tokens.text:
             return Classification(FALLBACK_INTENT, 0.0, "fallback")
+        if direction in self._from_lemmas:
+            return _from_model(scorer, self._from_lemmas[direction](" ".join(tokens.lemmas)))
         return _from_model(scorer, scorer.predict_proba(tokens.text))
 
 

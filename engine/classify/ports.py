@@ -40,3 +40,17 @@ class IntentScorer(Protocol):
     def predict_proba(self, text: str) -> list[tuple[str, float]]:
         """(intent, probability) for every label, most probable first."""
         ...
+
+
+@runtime_checkable
+class LemmaIntentScorer(IntentScorer, Protocol):
+    """A scorer that can start from the lemma text the pipeline has already computed.
+
+    The pipeline tokenizes every message for the rules; handing the model the same
+    lower-case lemmas joined by spaces (`engine.classify.features.lemma_text`) spares
+    it a second tokenization.
+    """
+
+    def predict_proba_lemmas(self, lemma_text: str) -> list[tuple[str, float]]:
+        """`predict_proba` of a message given as its lemma text."""
+        ...

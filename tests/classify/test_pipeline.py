@@ -126,3 +126,33 @@ def test_from_paths_loads_shipped_rules_without_models(tmp_path: Path) -> None:
     classifier = Classifier.from_paths(str(SHIPPED_RULES), str(tmp_path / "no-models"))
     assert classifier.scorers == {}
     assert classifier.classify("no thanks", "inbound").rule_id == "inbound-deny"
+
+
+class FakeLemmaScorer(FakeScorer):
+    """A fake that also accepts the pipeline's lemma text (see `LemmaIntentScorer`)."""
+
+    def predict_proba_lemmas(self, lemma_text: str) -> list[tuple[str, float]]:
+        self.calls.append(f"lemmas:{lemma_text}")
+        return self.default
+
+
+def test_model_that_accepts_lemmas_gets_the_pipelines_lemma_text(tmp_path: Path) -> None:
+    scorer = FakeLemmaScorer("inbound", default=[("other", 0.9)])
+    _classifier(tmp_path, scorer).classify("My cards were blocked!", "inbound")
+    assert scorer.calls == ["lemmas:my card be block !"]
+
+
+def test_pipeline_lemma_text_equals_the_models_feature_text() -> None:
+    from engine.classify.features import lemma_text
+    from engine.classify.normalize import normalize
+    from engine.classify.tokens import shared_tokenizer
+    from training.dataset import load_directory
+
+    tokenizer = shared_tokenizer()
+    root = SHIPPED_RULES.parent
+    texts = [e.text for folder in ("training/data", "training/eval")
+             for e in load_directory(root / folder)]
+    texts += ["  don’t\u00a0STOP ", "👍🏻 ok", "ｆｕｌｌ width", "a\tb\nc"]
+    mismatches = [t for t in texts
+                  if " ".join(tokenizer(normalize(t)).lemmas) != lemma_text(t)]
+    assert mismatches == []
