@@ -12,6 +12,7 @@ from disk is `engine.classify.loading`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
 from engine.classify.intent_rules import IntentRules
 from engine.classify.normalize import normalize
@@ -55,7 +56,7 @@ class Classifier:
                 )
 
     @classmethod
-    def from_paths(cls, rules_dir: str, models_dir: str | None) -> Classifier:
+    def from_paths(cls, rules_dir: Path | str, models_dir: Path | str | None) -> Classifier:
         """Rules from `rules_dir`, models from `models_dir/<direction>` (see `loading`)."""
         from engine.classify.loading import load_classifier
 

@@ -40,6 +40,11 @@ CATALOGUE_FILENAME = "catalogue.yaml"
 RuleId = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 NonEmpty = Annotated[StrictStr, Field(min_length=1)]
 
+# Token attributes only a trained pipeline (tagger, parser, NER) would set.
+_NEEDS_MODEL = frozenset(
+    {"POS", "TAG", "MORPH", "DEP", "ENT_TYPE", "ENT_IOB", "ENT_ID", "ENT_KB_ID",
+     "SENT_START", "IS_SENT_START"}
+)
 # Attributes whose values a lower-case message can match only in lower case.
 _LOWER_CASE_ATTRS = ("LOWER", "LEMMA")
 ItemT = TypeVar("ItemT", bound=BaseModel)
@@ -284,6 +289,12 @@ def pattern_problems(pattern: Any) -> list[tuple[int | None, str]]:
         return problems
     for index, token in enumerate(pattern):
         for attr, value in token.items():
+            if attr in _NEEDS_MODEL:
+                problems.append(
+                    (index, f"token {index} {attr}: needs a trained spaCy pipeline; Tidal "
+                     "tokenizes with blank English only, so this can never match")
+                )
+                continue
             problems.extend(
                 (index, f"token {index} {attr}: {p}") for p in _value_problems(attr, value)
             )

@@ -10,7 +10,7 @@ nothing the rules use.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -83,10 +83,6 @@ class Tokenizer:
 
     def __call__(self, text: str) -> TokenizedText:
         return self._wrap(text, self._tokenizer(text))
-
-    def pipe(self, texts: Iterable[str]) -> Iterator[TokenizedText]:
-        for text in texts:
-            yield self(text)
 
     def _wrap(self, text: str, doc: Doc) -> TokenizedText:
         # One pass over the Doc (each token access builds a Python object); spaCy's

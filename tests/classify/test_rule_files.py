@@ -138,3 +138,13 @@ def test_unquoted_no_in_a_phrase_list_gets_a_clear_message(tmp_path: Path) -> No
     )
     assert _lines(errors) == [(2, "T003")]
     assert "quote it" in errors[0].message
+
+
+def test_attributes_that_need_a_trained_pipeline_are_refused(tmp_path: Path) -> None:
+    errors = _errors(
+        tmp_path,
+        "rules:\n  - {id: x, direction: inbound, intent: urgent, scope: anywhere, "
+        "patterns: [[{POS: NOUN}, {LOWER: fraud}]]}\n",
+    )
+    assert _lines(errors) == [(2, "T007")]
+    assert "trained spaCy pipeline" in errors[0].message
