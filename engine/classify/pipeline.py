@@ -89,7 +89,7 @@ def _from_model(scorer: IntentScorer, ranked: list[tuple[str, float]]) -> Classi
         return Classification(FALLBACK_INTENT, 0.0, "fallback", model_version=scorer.version)
     top_intent, top_probability = ranked[0]
     if top_probability >= scorer.thresholds.get(top_intent, DEFAULT_THRESHOLD):
-        alternatives = tuple(Alternative(i, round(p, 4)) for i, p in ranked[1 : 1 + ALTERNATIVES])
+        alternatives = _alternatives(ranked[1:])
         return Classification(
             top_intent, round(top_probability, 4), "model",
             model_version=scorer.version, alternatives=alternatives,
@@ -97,10 +97,14 @@ def _from_model(scorer: IntentScorer, ranked: list[tuple[str, float]]) -> Classi
     # Not sure enough: the message is substantive by default. Its confidence is what
     # the model gives `other` itself; the near misses are the alternatives.
     other_probability = next((p for i, p in ranked if i == FALLBACK_INTENT), 0.0)
-    alternatives = tuple(
-        Alternative(i, round(p, 4)) for i, p in ranked if i != FALLBACK_INTENT
-    )[:ALTERNATIVES]
+    alternatives = _alternatives([(i, p) for i, p in ranked if i != FALLBACK_INTENT])
     return Classification(
         FALLBACK_INTENT, round(other_probability, 4), "fallback",
         model_version=scorer.version, alternatives=alternatives,
     )
+
+
+def _alternatives(ranked: list[tuple[str, float]]) -> tuple[Alternative, ...]:
+    """The runners-up worth showing: the first few, without the ones rounded to zero."""
+    shown = ((intent, round(p, 4)) for intent, p in ranked[:ALTERNATIVES])
+    return tuple(Alternative(intent, p) for intent, p in shown if p > 0.0)

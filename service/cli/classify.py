@@ -18,7 +18,9 @@ class DirectionChoice(StrEnum):
 
 
 def classify(
-    text: Annotated[str, typer.Argument(help="The message, as the customer or agent wrote it.")],
+    text: Annotated[
+        str, typer.Argument(metavar="TEXT", help="The message, as the customer or agent wrote it.")
+    ],
     direction: Annotated[
         DirectionChoice, typer.Option(help="Who wrote it: the customer or the agent.")
     ] = DirectionChoice.inbound,
