@@ -31,7 +31,7 @@ _OVERFLOW = None
 
 def concerns_agent(event: StoredEvent, agent_id: str) -> bool:
     """Whether an event belongs on an agent's own stream."""
-    return event.agent_id == agent_id
+    return event.audience == agent_id
 
 
 @dataclass(eq=False)

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
+
+from engine.core.intents import Classification, Direction
 
 if TYPE_CHECKING:
-    from engine.rulesio.loaders import EngineRules
+    from engine.rulesio.bundle import EngineRules
 
-    from engine.classify.pipeline import Classifier
+
+class TextClassifier(Protocol):
+    """What the service needs of a classifier (`engine.classify.pipeline.Classifier`)."""
+
+    def classify(self, text: str, direction: Direction) -> Classification: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,7 +23,7 @@ class ActiveRules:
     """One consistent generation of rules: what classifies and what decides."""
 
     generation: int
-    classifier: Classifier
+    classifier: TextClassifier
     engine_rules: EngineRules
     rules_dir: Path
     models_dir: Path

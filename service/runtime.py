@@ -53,7 +53,7 @@ def batch_from_changes(
         conversations=dict(changes.conversations),
         agents=dict(changes.agents),
         messages=[(o, responses.get(o.message_id, {})) for o in changes.messages],
-        events=event_rows_for(changes.events, changes.messages),
+        events=event_rows_for(changes.events, changes.messages, changes.conversations),
         meta=dict(meta or {}),
     )
 

@@ -56,10 +56,11 @@ def make_clock(settings: Settings, state: RestoredState) -> tuple[Clock, ManualC
     if settings.clock == "wall":
         return WallClock(), None
     stored = state.meta.get(MANUAL_CLOCK_KEY)
-    if stored is not None:
-        start = datetime.fromisoformat(stored)
-    else:
-        start = settings.clock_start or WallClock().now()
+    # resume where the last run stopped, or later when told to start later
+    candidates = [datetime.fromisoformat(stored)] if stored is not None else []
+    if settings.clock_start is not None:
+        candidates.append(settings.clock_start)
+    start = max(candidates) if candidates else WallClock().now()
     manual = ManualClock(start)
     return manual, manual
 

@@ -112,7 +112,9 @@ events = Table(
     Column("kind", String(32), nullable=False),
     Column("at", UTCDateTime(), nullable=False),
     Column("conversation_id", String(255), index=True),
-    Column("agent_id", String(255), index=True),
+    Column("agent_id", String(255)),
+    # the agent whose live stream shows the event (see store.EventRow)
+    Column("audience", String(255), index=True),
     Column("reason", String(64)),
     Column("message_id", String(255)),
     Column("data", Text, nullable=False),

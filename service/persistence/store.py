@@ -36,18 +36,30 @@ class StoredEvent:
     reason: str | None
     message_id: str | None
     data: dict[str, Any]
+    #: the agent whose live stream shows it: the event's agent, else the conversation's
+    #: agent or last agent
+    audience: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "kind": self.kind,
-            "at": self.at.isoformat(),
+            "at": self.at.isoformat().replace("+00:00", "Z"),
             "conversation_id": self.conversation_id,
             "agent_id": self.agent_id,
             "reason": self.reason,
             "message_id": self.message_id,
             "data": self.data,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """An engine event, the message that caused it, and the agent whose stream shows it."""
+
+    event: Event
+    message_id: str | None
+    audience: str | None
 
 
 @dataclass
@@ -57,7 +69,7 @@ class CommitBatch:
     conversations: dict[str, Conversation] = field(default_factory=dict)
     agents: dict[str, Agent] = field(default_factory=dict)
     messages: list[tuple[MessageOutcome, Mapping[str, Any]]] = field(default_factory=list)
-    events: list[tuple[Event, str | None]] = field(default_factory=list)
+    events: list[EventRow] = field(default_factory=list)
     meta: dict[str, str] = field(default_factory=dict)
 
     def is_empty(self) -> bool:
@@ -168,6 +180,7 @@ def _stored_event(row: Any) -> StoredEvent:
         reason=row.reason,
         message_id=row.message_id,
         data=orjson.loads(row.data),
+        audience=row.audience,
     )
 
 
@@ -208,7 +221,8 @@ class DurableStore:
         event_id, seq = self._next_event_id, self._next_message_seq
         stored: list[StoredEvent] = []
         event_rows: list[dict[str, Any]] = []
-        for offset, (event, message_id) in enumerate(batch.events):
+        for offset, row in enumerate(batch.events):
+            event, message_id = row.event, row.message_id
             data = to_jsonable(event.data)
             stored.append(
                 StoredEvent(
@@ -220,6 +234,7 @@ class DurableStore:
                     reason=event.reason,
                     message_id=message_id,
                     data=data,
+                    audience=row.audience,
                 )
             )
             event_rows.append(
@@ -231,6 +246,7 @@ class DurableStore:
                     "agent_id": event.agent_id,
                     "reason": event.reason,
                     "message_id": message_id,
+                    "audience": row.audience,
                     "data": orjson.dumps(data).decode(),
                 }
             )
@@ -303,7 +319,7 @@ class DurableStore:
         """Committed events with id above `last_id`, oldest first (SSE resumption)."""
         query = sa.select(schema.events).where(schema.events.c.id > last_id)
         if agent_id is not None:
-            query = query.where(schema.events.c.agent_id == agent_id)
+            query = query.where(schema.events.c.audience == agent_id)
         query = query.order_by(schema.events.c.id).limit(limit)
         with self.engine.connect() as conn:
             return [_stored_event(r) for r in conn.execute(query)]
@@ -397,8 +413,18 @@ class DurableStore:
 
 
 def event_rows_for(
-    events: Iterable[Event], outcomes: Iterable[MessageOutcome]
-) -> list[tuple[Event, str | None]]:
-    """Pair each event with the message that caused it, when there is one."""
+    events: Iterable[Event],
+    outcomes: Iterable[MessageOutcome],
+    conversations: Mapping[str, Conversation],
+) -> list[EventRow]:
+    """Each event with the message that caused it and the agent it concerns."""
     cause = {id(e): o.message_id for o in outcomes for e in o.events}
-    return [(e, cause.get(id(e))) for e in events]
+    rows = []
+    for event in events:
+        audience = event.agent_id
+        if audience is None and event.conversation_id is not None:
+            conversation = conversations.get(event.conversation_id)
+            if conversation is not None:
+                audience = conversation.agent_id or conversation.last_agent_id
+        rows.append(EventRow(event, cause.get(id(event)), audience))
+    return rows
