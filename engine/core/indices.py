@@ -83,53 +83,23 @@ AgentKey = tuple[float, float, str]
 QueueKey = tuple[float, float, str]
 
 
-class AgentPool:
+class AgentPool(_Grouped[AgentKey]):
     """Agents eligible for new work, keyed (load/preferred, last assignment, id)."""
-
-    def __init__(self) -> None:
-        self._index: _Grouped[AgentKey] = _Grouped()
-
-    def __len__(self) -> int:
-        return len(self._index)
-
-    def __contains__(self, agent_id: object) -> bool:
-        return agent_id in self._index
-
-    def put(self, agent_id: str, skills: frozenset[str], key: AgentKey) -> None:
-        self._index.put(agent_id, skills, key)
-
-    def discard(self, agent_id: str) -> None:
-        self._index.discard(agent_id)
 
     def best_for(self, required: frozenset[str]) -> str | None:
         """The best agent whose skills include `required`."""
-        key = self._index.best(required, groups_within=False)
+        key = self.best(required, groups_within=False)
         return key[-1] if key is not None else None
 
 
-class WaitingQueue:
+class WaitingQueue(_Grouped[QueueKey]):
     """Queued conversations, keyed (respond_by, awaiting since, id)."""
-
-    def __init__(self) -> None:
-        self._index: _Grouped[QueueKey] = _Grouped()
-
-    def __len__(self) -> int:
-        return len(self._index)
-
-    def __contains__(self, conversation_id: object) -> bool:
-        return conversation_id in self._index
-
-    def put(self, conversation_id: str, skills: frozenset[str], key: QueueKey) -> None:
-        self._index.put(conversation_id, skills, key)
-
-    def discard(self, conversation_id: str) -> None:
-        self._index.discard(conversation_id)
 
     def best_for(self, agent_skills: frozenset[str]) -> str | None:
         """The first queued conversation whose required skills the agent has."""
-        key = self._index.best(agent_skills, groups_within=True)
+        key = self.best(agent_skills, groups_within=True)
         return key[-1] if key is not None else None
 
     def ids(self) -> Iterator[str]:
         """Every queued conversation id, in priority order."""
-        return (key[-1] for key in self._index.ordered())
+        return (key[-1] for key in self.ordered())

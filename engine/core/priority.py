@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from engine.core.model import Conversation, Priority
 from engine.core.settings import ChannelSettings
@@ -51,19 +51,18 @@ def explain(conversation: Conversation, settings: ChannelSettings) -> Priority:
 _NEVER = float("inf")
 
 
-def _ts(moment: datetime | None, missing: float) -> float:
-    return moment.timestamp() if moment is not None else missing
-
-
 def queue_key(conversation: Conversation) -> tuple[float, float, str]:
     """Queue and worklist order: respond_by, then the start of the wait, then id."""
+    respond_by = conversation.respond_by
+    since = conversation.awaiting_since
     return (
-        _ts(conversation.respond_by, _NEVER),
-        _ts(conversation.awaiting_since, _NEVER),
+        respond_by.timestamp() if respond_by is not None else _NEVER,
+        since.timestamp() if since is not None else _NEVER,
         conversation.id,
     )
 
 
 def waiting_on_customer_key(conversation: Conversation) -> tuple[float, str]:
     """Conversations awaiting the customer: the oldest wait first."""
-    return (_ts(conversation.awaiting_since, _NEVER), conversation.id)
+    since = conversation.awaiting_since
+    return (since.timestamp() if since is not None else _NEVER, conversation.id)

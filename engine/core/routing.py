@@ -72,14 +72,18 @@ class Router:
 
     def sync_conversation(self, conversation: Conversation) -> None:
         c = conversation
-        if c.state is State.QUEUED:
-            self.queue.put(c.id, c.skills, queue_key(c))
-        else:
-            self.queue.discard(c.id)
-        holder = c.agent_id if c.state is State.ASSIGNED else None
-        _move(c.id, holder, self._holder, self._assigned)
-        paused_with = c.last_agent_id if c.state is State.INACTIVE else None
-        _move(c.id, paused_with, self._paused_with, self._paused)
+        cid = c.id
+        state = c.state
+        if state is State.QUEUED:
+            self.queue.put(cid, c.skills, queue_key(c))
+        elif cid in self.queue:
+            self.queue.discard(cid)
+        holder = c.agent_id if state is State.ASSIGNED else None
+        if self._holder.get(cid) != holder:
+            _move(cid, holder, self._holder, self._assigned)
+        paused_with = c.last_agent_id if state is State.INACTIVE else None
+        if self._paused_with.get(cid) != paused_with:
+            _move(cid, paused_with, self._paused_with, self._paused)
 
     def assigned_to(self, agent_id: str) -> set[str]:
         return self._assigned.get(agent_id, set())
@@ -121,11 +125,12 @@ class Router:
         conversation.state = State.QUEUED
         conversation.awaiting = Awaiting.AGENT
         conversation.agent_id = None
-        self.sync_conversation(conversation)
         events = [Event(EventKind.QUEUED, at, conversation.id, None, reason)]
-        placed = self.place(conversation, at)
+        placed = self.place(conversation, at)  # straight to an agent: the queue is untouched
         if placed is not None:
             events.append(placed)
+        else:
+            self.sync_conversation(conversation)
         return events
 
     def place(self, conversation: Conversation, at: datetime) -> Event | None:

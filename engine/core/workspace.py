@@ -44,11 +44,17 @@ class Workspace:
     def sync(self, conversation: Conversation) -> None:
         """After any change: re-index, re-derive the timers, remember to persist."""
         self.router.sync_conversation(conversation)
-        timers = deadlines(conversation, self.settings_for(conversation))
+        self._retime(conversation)
+
+    def _retime(self, conversation: Conversation) -> None:
+        """Re-derive the timers of a conversation the router already re-indexed."""
+        timers = deadlines(conversation, self.settings.for_channel(conversation.channel))
         if timers != conversation.timers:
-            fresh = {k: v for k, v in timers.items() if conversation.timers.get(k) != v}
+            previous = conversation.timers
+            fresh = {k: v for k, v in timers.items() if previous.get(k) != v}
             conversation.timers = timers  # a new dict: snapshots never share it
-            self.timers.schedule(conversation.id, fresh)
+            if fresh:
+                self.timers.schedule(conversation.id, fresh)
         self._dirty_conversations.add(conversation.id)
 
     def sync_agent(self, agent: Agent) -> None:
@@ -56,10 +62,19 @@ class Workspace:
         self._dirty_agents.add(agent.id)
 
     def emit(self, events: list[Event]) -> list[Event]:
-        """Record events; every conversation and agent they name is persisted."""
+        """Record events; every conversation and agent they name is persisted.
+
+        Whoever changed a conversation has re-indexed it (the router does so for its
+        own changes); here its timers follow.
+        """
+        retimed: set[str] = set()
         for event in events:
-            if event.conversation_id is not None and event.conversation_id in self.conversations:
-                self.sync(self.conversations[event.conversation_id])
+            conversation_id = event.conversation_id
+            if conversation_id is not None and conversation_id not in retimed:
+                retimed.add(conversation_id)
+                conversation = self.conversations.get(conversation_id)
+                if conversation is not None:
+                    self._retime(conversation)
             if event.agent_id is not None and event.agent_id in self.agents:
                 self._dirty_agents.add(event.agent_id)
         self.changes.events.extend(events)
@@ -177,10 +192,10 @@ class Workspace:
         self._clear_turn(c)
         c.inactive_since = None
         c.inactive_reason = None
-        self.sync(c)
+        self.router.sync_conversation(c)  # emit() below re-derives its timers
         events = [Event(EventKind.CLOSED, at, c.id, agent.id if agent else None, reason)]
         if agent is not None:
-            self.sync_agent(agent)
+            self._dirty_agents.add(agent.id)  # the router already re-indexed it
             events += self.router.fill(agent, at)
         return self.emit(events)
 
@@ -191,10 +206,10 @@ class Workspace:
         c.inactive_since = at
         c.inactive_reason = reason
         self._clear_turn(c)
-        self.sync(c)
+        self.router.sync_conversation(c)  # emit() below re-derives its timers
         events = [Event(EventKind.INACTIVATED, at, c.id, c.last_agent_id, reason)]
         if agent is not None:
-            self.sync_agent(agent)
+            self._dirty_agents.add(agent.id)  # the router already re-indexed it
             events += self.router.fill(agent, at)
         return self.emit(events)
 
