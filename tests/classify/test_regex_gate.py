@@ -1,0 +1,44 @@
+"""Regex gates: the literals a regex cannot match without, so skipping it is safe."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.classify.regex_gate import required_literals
+from tests.classify.fakes import shipped_rules
+
+
+@pytest.mark.parametrize(
+    ("expression", "gate"),
+    [
+        (r"\b(waited|waiting)\s+for", {"wait"}),
+        (r"(?<!not )\b(urgent|emergency)\b", {"urgent", "emergency"}),
+        (r"(ab|cd)e{0,3}xyz", {"xyz"}),
+        (r"Feel free", {"feel free"}),
+        (r"^ty+$", None),
+        (r"a.b", None),
+        (r"(unclosed", None),
+    ],
+)
+def test_required_literals(expression: str, gate: set[str] | None) -> None:
+    assert required_literals(expression) == (frozenset(gate) if gate is not None else None)
+
+
+@cache
+def _regexes() -> list[str]:
+    shipped = [expression for rule in shipped_rules().rules for expression in rule.regex]
+    return [*shipped, r"\b(waited|waiting)\s+\d+ hours?", r"(?i)Feel Free"]
+
+
+@settings(deadline=None)
+@given(st.text(alphabet="waitedforurgnthoskcyWAITED FEL 0123456789", max_size=40))
+def test_a_gated_regex_never_matches_text_without_its_literals(text: str) -> None:
+    for expression in _regexes():
+        gate = required_literals(expression)
+        if gate is not None and re.search(expression, text, re.IGNORECASE):
+            assert any(word in text.lower() for word in gate)
