@@ -8,11 +8,13 @@ import { formatClock, formatDuration, urgency } from "./format.js";
  *  refreshCountdown once it is inside its card, so the card takes its colour at once. */
 export function countdown(respondBy, targetSeconds) {
   if (!respondBy) return null;
-  return h("time", {
-    class: "countdown",
-    datetime: respondBy,
-    dataset: { respondBy, targetSeconds: String(targetSeconds ?? "") },
-  });
+  return h(
+    "time",
+    { class: "countdown", datetime: respondBy, dataset: { respondBy, targetSeconds: String(targetSeconds ?? "") } },
+    // Screen readers get words, not a clock face. Nothing here is live, so it never chatters.
+    h("span", { class: "face", "aria-hidden": "true" }),
+    h("span", { class: "visually-hidden words" }),
+  );
 }
 
 /** Bring one countdown element up to date with the engine's `nowMs`. */
@@ -22,14 +24,10 @@ export function refreshCountdown(element, nowMs) {
   element.dataset.urgency = level;
   element.closest("[data-conversation-id]")?.setAttribute("data-urgency", level);
   const face = formatClock(remaining);
-  element.textContent = level === "past" ? `overdue ${face}` : `${face} left`;
-  // Screen readers get words, not a clock face; the element is not live, so it never chatters.
-  element.setAttribute(
-    "aria-label",
-    level === "past"
-      ? `reply overdue by ${formatDuration(remaining / 1000)}`
-      : `reply due in ${formatDuration(remaining / 1000)}`,
-  );
+  const words = formatDuration(remaining / 1000);
+  element.querySelector(".face").textContent = level === "past" ? `overdue ${face}` : `${face} left`;
+  element.querySelector(".words").textContent =
+    level === "past" ? `reply overdue by ${words}` : `reply due in ${words}`;
 }
 
 /** Refresh every countdown on the page now and then once a second. */
