@@ -4,14 +4,13 @@ test here, not the model)."""
 
 from __future__ import annotations
 
+import socket
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-import socket
-import threading
 
 import httpx
 import pytest
