@@ -113,34 +113,39 @@ def test_agent_desk_follows_the_conversations_live(
     expect(conversation_ids(page, "awaiting-agent")).to_have_text(["c-2", "c-3"])
     expect(take).to_be_enabled()
 
-    # The agent answers c-3; when its customer stays silent past the inactivity timeout,
-    # moving the manual clock makes it inactive, and the desk shows it without a reload.
+    # The agent answers c-3 (from its messaging tool, through the API); when the customer
+    # stays silent past the inactivity timeout, moving the manual clock makes it inactive.
     service.agent_writes("c-3", "a-1", "It left our depot this morning and arrives tomorrow.")
-    expect(conversation_ids(page, "awaiting-customer")).to_have_text(["c-3"])
     now = service.advance_clock(now, timedelta(minutes=31))
     expect(conversation_ids(page, "inactive")).to_have_text(["c-1", "c-3"])
-    expect(conversation_ids(page, "awaiting-customer")).to_have_count(0)
+    expect(card(page, "c-3")).to_contain_text("Paused")
     expect(card(page, "c-2").locator("time.countdown")).to_contain_text("overdue")
     expect(card(page, "c-2")).to_have_attribute("data-urgency", "past")
 
-    # A customer who answers fast earns a shorter target; one nearing it turns amber.
+    # New work while the agent answers it.
     service.customer_writes("c-4", "Hi, can I move my delivery to Friday?", customer_id="cust-4")
+    expect(conversation_ids(page, "awaiting-agent")).to_have_text(["c-2", "c-4"])
     service.agent_writes("c-4", "a-1", "Sure, which address should we deliver to?")
-    now = service.advance_clock(now, timedelta(seconds=10))
-    service.customer_writes("c-4", "12 Harbour Street, please")
-    expect(card(page, "c-4")).to_contain_text("customer pace")
-    now = service.advance_clock(now, timedelta(seconds=52))
-    expect(card(page, "c-4")).to_have_attribute("data-urgency", "near")
 
     # The silent customer of c-3 comes back: sticky routing returns it to a-1 (above
-    # preferred, up to the maximum); the agent answers and waits on the customer again.
+    # preferred, up to the maximum).
     outcome = service.customer_writes("c-3", "Actually, could you send it to my office?")
     assert outcome["routing"] == {"agent_id": "a-1", "reason": "sticky"}
-    expect(conversation_ids(page, "awaiting-agent")).to_have_text(["c-2", "c-4", "c-3"])
-    service.agent_writes("c-3", "a-1", "Done: it goes to your office tomorrow.")
-    expect(conversation_ids(page, "awaiting-customer")).to_have_text(["c-3"])
+    expect(conversation_ids(page, "awaiting-agent")).to_have_text(["c-2", "c-3"])
+    expect(conversation_ids(page, "awaiting-customer")).to_have_text(["c-4"])
     expect(conversation_ids(page, "inactive")).to_have_text(["c-1"])
     expect(take).to_be_disabled()
+    service.agent_writes("c-3", "a-1", "Done: it goes to your office tomorrow.")
+
+    # c-4's customer answers within 10 s: a faster pace gives a shorter target, and as the
+    # clock nears it the countdown turns amber.
+    now = service.advance_clock(now, timedelta(seconds=10))
+    service.customer_writes("c-4", "12 Harbour Street, please")
+    expect(conversation_ids(page, "awaiting-agent")).to_have_text(["c-2", "c-4"])
+    expect(conversation_ids(page, "awaiting-customer")).to_have_text(["c-3"])
+    expect(card(page, "c-4")).to_contain_text("customer pace 1 min 5 s")
+    now = service.advance_clock(now, timedelta(seconds=52))
+    expect(card(page, "c-4")).to_have_attribute("data-urgency", "near")
     expect(page.locator("#announcer")).not_to_be_empty()
 
     page.mouse.move(0, 0)  # no hover highlight in the picture
@@ -190,3 +195,20 @@ def test_agent_desk_follows_the_conversations_live(
     expect(page.get_by_label("Access token")).to_be_visible()
     assert page.evaluate("sessionStorage.length") == 0
     assert errors == [] and supervisor_errors == []
+
+
+def test_an_agent_reply_moves_the_conversation_to_waiting_on_the_customer(
+    browser: Browser, live_service: LiveService
+) -> None:
+    service = live_service
+    service.put_agent("a-1", status="available", preferred_concurrency=2, max_concurrency=3)
+    page, errors = open_desk(browser, service)
+    sign_in(page, service.agent_token("a-1"))
+    service.customer_writes("c-1", "Can you tell me why my bill went up?", customer_id="cust-1")
+    expect(conversation_ids(page, "awaiting-agent")).to_have_text(["c-1"])
+
+    # The reply alone (no other event after it) must reach the agent's live stream.
+    service.agent_writes("c-1", "a-1", "Your plan's discount ended last month.")
+    expect(conversation_ids(page, "awaiting-customer")).to_have_text(["c-1"])
+    expect(conversation_ids(page, "awaiting-agent")).to_have_count(0)
+    assert errors == []
