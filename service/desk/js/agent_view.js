@@ -40,6 +40,7 @@ export class AgentView {
     this.announce = announce;
     this.confirmClose = confirmClose;
     this.previousIds = null;
+    this.refreshSequence = 0;
     this.agent = null;
     this.busy = false;
   }
@@ -110,7 +111,10 @@ export class AgentView {
   }
 
   async refresh() {
+    // Refreshes may overlap (an action's own and an event's): only the latest one renders.
+    const sequence = ++this.refreshSequence;
     const [agent, worklist] = await Promise.all([this.api.agent(this.agentId), this.api.worklist(this.agentId)]);
+    if (sequence !== this.refreshSequence) return;
     this.agent = agent;
     this.renderAgent(agent);
     const sections = worklistSections(worklist);

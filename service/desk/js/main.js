@@ -1,18 +1,16 @@
 // The desk's entry point: sign-in, choosing the view for the token's role, and wiring the
 // event stream to debounced re-fetches.
 
-import { Api } from "./api.js";
+import { Api, ApiError } from "./api.js";
 import { AgentView } from "./agent_view.js";
 import { ServerClock } from "./clock.js";
 import { startTicker } from "./countdown.js";
 import { formatTime } from "./format.js";
+import { Refresher } from "./refresher.js";
 import { EventStream } from "./sse.js";
 import { clearSession, discoverIdentity, loadSession, saveSession } from "./session.js";
 import { SupervisorView } from "./supervisor_view.js";
 
-/** Events arrive in bursts (one message may assign, reprioritise and requeue); one re-fetch
- *  a moment after the burst is enough. */
-const REFRESH_DEBOUNCE_MS = 150;
 /** Without a live stream, poll so the desk never silently goes stale. */
 const POLL_WHILE_DISCONNECTED_MS = 10000;
 /** A manual clock can be moved without any event; a wall clock only drifts. */
@@ -20,7 +18,7 @@ const CLOCK_SYNC_MS = { manual: 2000, wall: 60000 };
 
 const $ = (id) => document.getElementById(id);
 const clock = new ServerClock();
-let current = null; // {view, stream, pollTimer, refreshTimer}
+let current = null; // {api, view, stream, refresher, pollTimer, clockTimer}
 
 function announce(text, { assertive = false } = {}) {
   const region = assertive ? $("alert") : $("announcer");
@@ -46,14 +44,9 @@ function setConnection(state) {
   badge.querySelector(".label").textContent = CONNECTION_LABELS[state] ?? state;
   if (!current) return;
   clearInterval(current.pollTimer);
-  if (state === "live") scheduleRefresh();
-  else current.pollTimer = setInterval(scheduleRefresh, POLL_WHILE_DISCONNECTED_MS);
-}
-
-function scheduleRefresh() {
-  if (!current) return;
-  clearTimeout(current.refreshTimer);
-  current.refreshTimer = setTimeout(() => refreshNow(), REFRESH_DEBOUNCE_MS);
+  if (state === "denied") endSession("The service no longer accepts this token: sign in again.");
+  else if (state === "live") current.refresher.soon(); // catch up on anything missed meanwhile
+  else current.pollTimer = setInterval(() => current?.refresher.soon(), POLL_WHILE_DISCONNECTED_MS);
 }
 
 /** Countdowns run on the engine's clock, which /healthz reports (a manual clock moves only
@@ -71,14 +64,16 @@ function keepClockInSync(session) {
   }, clock.manual ? CLOCK_SYNC_MS.manual : CLOCK_SYNC_MS.wall);
 }
 
-async function refreshNow() {
-  if (!current) return;
-  const session = current;
-  try {
-    await Promise.all([syncClock(session.api), session.view.refresh()]);
-    $("view").setAttribute("aria-busy", "false");
-  } catch (error) {
-    if (current === session) announce(`Could not refresh: ${error.message}`, { assertive: true });
+async function refreshNow(session) {
+  await Promise.all([syncClock(session.api), session.view.refresh()]);
+  $("view").setAttribute("aria-busy", "false");
+}
+
+function refreshFailed(error) {
+  if (error instanceof ApiError && error.status === 401) {
+    endSession("The service no longer accepts this token: sign in again.");
+  } else {
+    announce(`Could not refresh: ${error.message}`, { assertive: true });
   }
 }
 
@@ -115,13 +110,15 @@ async function start(session) {
   $("identity").textContent = identity.role === "agent" ? `Agent ${identity.agentId}` : "Supervisor";
   $("sign-out").hidden = false;
   document.body.dataset.role = identity.role;
-  current = { api, view, stream: null, pollTimer: null, refreshTimer: null, clockTimer: null };
+  current = { api, view, stream: null, refresher: null, pollTimer: null, clockTimer: null };
+  const live = current;
+  live.refresher = new Refresher(() => refreshNow(live), refreshFailed);
   await syncClock(api).catch(() => {}); // without it, countdowns fall back to this computer's clock
   keepClockInSync(current);
   await view.refresh();
   root.setAttribute("aria-busy", "false");
   current.stream = new EventStream(view.streamUrl, session.token, {
-    onEvent: scheduleRefresh,
+    onEvent: () => live.refresher.soon(),
     onState: setConnection,
   });
   current.stream.start();
@@ -130,13 +127,20 @@ async function start(session) {
 function stop() {
   if (!current) return;
   current.stream?.stop();
+  current.refresher?.stop();
   clearInterval(current.pollTimer);
-  clearTimeout(current.refreshTimer);
   clearTimeout(current.clockTimer);
   current = null;
   setConnection("idle");
   document.title = "Tidal desk";
   delete document.body.dataset.role;
+}
+
+/** Leave the desk and show the sign-in form (with why, when it was not the user's choice). */
+function endSession(message = "") {
+  stop();
+  clearSession();
+  showSignIn(message);
 }
 
 /** Ask for a close reason in a modal dialog; resolves to the reason, or null if cancelled. */
@@ -167,18 +171,14 @@ function wire() {
     try {
       await start({ token, agentId });
     } catch (error) {
-      stop();
-      clearSession();
-      showSignIn(error.message);
+      endSession(error.message);
     } finally {
       button.disabled = false;
     }
   });
   $("sign-out").addEventListener("click", () => {
-    stop();
-    clearSession();
     $("agent-id").value = "";
-    showSignIn();
+    endSession();
   });
   clock.onChange(showClock);
 }
@@ -195,9 +195,7 @@ async function boot() {
   try {
     await start(session);
   } catch (error) {
-    stop();
-    clearSession();
-    showSignIn(error.message);
+    endSession(error.message);
   }
 }
 

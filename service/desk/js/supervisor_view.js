@@ -18,6 +18,7 @@ export class SupervisorView {
     this.clock = clock;
     this.announce = announce;
     this.previousIds = null;
+    this.refreshSequence = 0;
   }
 
   get streamUrl() {
@@ -67,7 +68,10 @@ export class SupervisorView {
   }
 
   async refresh() {
+    // Refreshes may overlap (an action's own and an event's): only the latest one renders.
+    const sequence = ++this.refreshSequence;
     const [queueBody, agentsBody] = await Promise.all([this.api.queue(), this.api.agents()]);
+    if (sequence !== this.refreshSequence) return;
     const queue = listOf(queueBody, "conversations");
     const agents = [...listOf(agentsBody, "agents")].sort(
       (a, b) => (STATUS_ORDER[a.status] ?? 9) - (STATUS_ORDER[b.status] ?? 9) || a.id.localeCompare(b.id),
