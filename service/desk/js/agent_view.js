@@ -5,21 +5,9 @@ import { conversationCard, emptyNote, loadMeter } from "./components.js";
 import { h, replaceChildrenKeepingFocus } from "./dom.js";
 import { AGENT_STATUSES, statusLabel } from "./format.js";
 
-/** The worklist lists of SPEC 2.5, tolerant of an object or a flat list. */
+/** The worklist of SPEC 2.5: reply order, then waiting on customers, then paused apart. */
 function worklistSections(worklist) {
-  if (Array.isArray(worklist)) {
-    const open = worklist.filter((c) => c.state === "assigned");
-    return {
-      agent: open.filter((c) => c.awaiting === "agent"),
-      customer: open.filter((c) => c.awaiting !== "agent"),
-      inactive: worklist.filter((c) => c.state === "inactive"),
-    };
-  }
-  return {
-    agent: worklist.awaiting_agent ?? [],
-    customer: worklist.awaiting_customer ?? [],
-    inactive: worklist.inactive ?? [],
-  };
+  return { agent: worklist.awaiting_agent, customer: worklist.awaiting_customer, inactive: worklist.inactive };
 }
 
 const SECTION_PHRASES = {
@@ -41,8 +29,6 @@ export class AgentView {
     this.confirmClose = confirmClose;
     this.previousIds = null;
     this.refreshSequence = 0;
-    this.agent = null;
-    this.busy = false;
   }
 
   get streamUrl() {
@@ -77,7 +63,11 @@ export class AgentView {
       customer: h("ol", { class: "conv-list", id: "awaiting-customer" }),
       inactive: h("ol", { class: "conv-list", id: "inactive" }),
     };
-    this.counts = { agent: h("span", { class: "count" }), customer: h("span", { class: "count" }), inactive: h("span", { class: "count" }) };
+    this.counts = {
+      agent: h("span", { class: "count" }),
+      customer: h("span", { class: "count" }),
+      inactive: h("span", { class: "count" }),
+    };
     const section = (key, title, note, extraClass = "") =>
       h(
         "section",
@@ -115,7 +105,6 @@ export class AgentView {
     const sequence = ++this.refreshSequence;
     const [agent, worklist] = await Promise.all([this.api.agent(this.agentId), this.api.worklist(this.agentId)]);
     if (sequence !== this.refreshSequence) return;
-    this.agent = agent;
     this.renderAgent(agent);
     const sections = worklistSections(worklist);
     const nowMs = this.clock.now();
@@ -142,7 +131,7 @@ export class AgentView {
     this.loadSlot.replaceChildren(loadMeter(agent));
     const atMaximum = (agent.load ?? 0) >= agent.max_concurrency;
     const offline = agent.status === "offline";
-    this.takeButton.disabled = atMaximum || offline || this.busy;
+    this.takeButton.disabled = atMaximum || offline;
     this.takeHint.textContent = atMaximum
       ? `You are at your maximum of ${agent.max_concurrency}.`
       : offline
@@ -170,15 +159,14 @@ export class AgentView {
     return actions;
   }
 
+  /** Run one of the agent's actions, say why if it fails, and show its effect at once
+   *  (the event stream would too, a moment later). */
   async perform(work, failurePrefix) {
-    this.busy = true;
     try {
-      return await work();
+      await work();
     } catch (error) {
       this.announce(`${failurePrefix}: ${error.message}`, { assertive: true });
-      return undefined;
     } finally {
-      this.busy = false;
       await this.refresh().catch(() => {});
     }
   }
@@ -204,10 +192,10 @@ export class AgentView {
   }
 
   takeMoreWork() {
+    this.takeButton.disabled = true; // one click, one conversation; refresh() re-enables it
     return this.perform(async () => {
-      const taken = await this.api.takeMoreWork(this.agentId);
-      const conversation = taken?.conversation ?? taken;
-      if (!conversation || !conversation.id) this.announce("Nothing in the queue that you can take right now.");
+      const { conversation } = await this.api.takeMoreWork(this.agentId);
+      if (!conversation) this.announce("Nothing in the queue that you can take right now.");
     }, "Could not take more work");
   }
 }

@@ -97,7 +97,18 @@ export function conversationCard(conversation, { nowMs, actions = [] } = {}) {
               "aria-label": `${action.label} ${conversation.id}`,
               title: action.title,
               dataset: { focusKey: action.focusKey },
-              on: { click: action.onClick },
+              // Disabled while its request runs, so a double click does not act twice.
+              on: {
+                click: async (event) => {
+                  const button = event.currentTarget;
+                  button.disabled = true;
+                  try {
+                    await action.onClick();
+                  } finally {
+                    button.disabled = false;
+                  }
+                },
+              },
             }),
           ),
         )

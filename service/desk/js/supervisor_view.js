@@ -5,10 +5,6 @@ import { conversationCard, emptyNote, loadMeter } from "./components.js";
 import { h, replaceChildrenKeepingFocus } from "./dom.js";
 import { statusLabel } from "./format.js";
 
-function listOf(body, key) {
-  return Array.isArray(body) ? body : (body?.[key] ?? body?.items ?? []);
-}
-
 const STATUS_ORDER = { available: 0, busy: 1, away: 2, offline: 3 };
 
 export class SupervisorView {
@@ -72,8 +68,8 @@ export class SupervisorView {
     const sequence = ++this.refreshSequence;
     const [queueBody, agentsBody] = await Promise.all([this.api.queue(), this.api.agents()]);
     if (sequence !== this.refreshSequence) return;
-    const queue = listOf(queueBody, "conversations");
-    const agents = [...listOf(agentsBody, "agents")].sort(
+    const queue = queueBody.conversations;
+    const agents = [...agentsBody.agents].sort(
       (a, b) => (STATUS_ORDER[a.status] ?? 9) - (STATUS_ORDER[b.status] ?? 9) || a.id.localeCompare(b.id),
     );
     const nowMs = this.clock.now();
