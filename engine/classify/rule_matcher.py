@@ -85,6 +85,7 @@ class IntentRuleMatcher:
             )
 
     def _filler_flags(self, tokens: TokenizedText, filler: frozenset[str]) -> list[bool]:
+        """Per token: may a `whole` rule leave it uncovered (filler word, punctuation, emoji)?"""
         flags = []
         known = self._decoration
         for lower, orth in zip(tokens.lowers, tokens.orths, strict=True):
@@ -131,7 +132,6 @@ class IntentRuleMatcher:
     def _add_regex_spans(
         tokens: TokenizedText, compiled: _DirectionRules, found: dict[int, set[Span]]
     ) -> None:
-        # A regex match covers the tokens lying entirely inside it.
         # One search for every gate literal at once usually rules out all gated regexes;
         # when it does not, each gate is checked on its own.
         lowered = tokens.text.lower()
@@ -143,24 +143,33 @@ class IntentRuleMatcher:
                 any_gate_open and any(word in lowered for word in regex.gate)
             ):
                 continue
-            rule_index = regex.rule_index
+            whole = compiled.rules[regex.rule_index].scope == "whole"
             for hit in regex.pattern.finditer(tokens.text):
-                if hit.end() == hit.start():
-                    continue
-                covered = [
-                    i for i in range(len(tokens.lowers))
-                    if hit.start() <= tokens.char_span(i)[0]
-                    and tokens.char_span(i)[1] <= hit.end()
-                ]
-                if covered:
-                    found.setdefault(rule_index, set()).add((covered[0], covered[-1] + 1))
+                span = _token_span(tokens, hit.start(), hit.end(), inside=whole)
+                if span is not None:
+                    found.setdefault(regex.rule_index, set()).add(span)
 
 
+def _token_span(tokens: TokenizedText, start: int, end: int, *, inside: bool) -> Span | None:
+    """The tokens a regex match covers: those lying entirely inside it (for `whole`
+    coverage), or every token it touches (for `anywhere`, where any match counts)."""
+    if end == start:
+        return None
+    chosen = []
+    for i in range(len(tokens.lowers)):
+        token_start, token_end = tokens.char_span(i)
+        if inside:
+            if start <= token_start and token_end <= end:
+                chosen.append(i)
+        elif token_start < end and start < token_end:
+            chosen.append(i)
+    return (chosen[0], chosen[-1] + 1) if chosen else None
 
 
 def covers(length: int, spans: Iterable[Span], filler: Sequence[bool]) -> bool:
-    """True when the spans (overlapping or not) and filler tokens cover every token."""
+    """True when the spans (overlapping or not) and filler tokens cover all `length` tokens."""
     covered = list(filler)
+    assert len(covered) == length
     for start, end in spans:
         covered[start:end] = [True] * (end - start)
-    return all(covered) if len(covered) == length else False
+    return all(covered)

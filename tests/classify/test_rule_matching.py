@@ -125,3 +125,15 @@ def test_compiled_spans_equal_spacy_matcher_spans(tmp_path: Path) -> None:
         for direction in ("inbound", "outbound"):
             tokens = tokenizer(text)
             assert fast.finder(direction).spans(tokens) == slow.finder(direction).spans(tokens)
+
+
+def test_anywhere_regex_counts_a_match_inside_a_word(tmp_path: Path) -> None:
+    rules = rules_from_yaml(
+        tmp_path,
+        mine="rules:\n"
+        "  - {id: scam, direction: inbound, intent: urgent, scope: anywhere, regex: [scam]}\n"
+        "  - {id: thx, direction: inbound, intent: gratitude, scope: whole, regex: [thank]}\n",
+    )
+    matcher = IntentRuleMatcher(rules, shared_tokenizer())
+    assert _rule(matcher, "these scammers took my money") == "scam"
+    assert _rule(matcher, "thanksgiving") is None
