@@ -28,8 +28,11 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+# Run by path, Python puts bench/ itself first on the import path, where a module named
+# like a standard one (bench/http.py) would shadow it: import from the project root.
+sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != HERE)]
 
 from engine.classify.loading import load_rules, load_scorers  # noqa: E402
 from engine.classify.pipeline import Classifier  # noqa: E402
