@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.desk.desk_tab import DeskTab
 from tests.desk.live_service import LiveService, running_service
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -33,7 +38,7 @@ def live_service(tmp_path: Path) -> Iterator[LiveService]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[Browser]:
     """Debian's chromium driven through Playwright (never a downloaded browser)."""
     from playwright.sync_api import sync_playwright
 
@@ -51,3 +56,28 @@ def artifacts() -> Path:
     """Where browser tests leave screenshots (gitignored)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def open_desk(browser: Browser, live_service: LiveService) -> Iterator[Callable[[], DeskTab]]:
+    """Opens fresh tabs (each its own sessionStorage) on the desk; closes them before the
+    service stops, so no open event stream holds up its shutdown."""
+    contexts: list[BrowserContext] = []
+
+    def open_tab() -> DeskTab:
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 860}, locale="en-GB", timezone_id="UTC"
+        )
+        contexts.append(context)
+        tab = DeskTab(context.new_page())
+        tab.page.on("pageerror", lambda error: tab.errors.append(str(error)))
+        tab.page.on(
+            "console",
+            lambda message: tab.errors.append(message.text) if message.type == "error" else None,
+        )
+        tab.page.goto(live_service.base_url + "/")
+        return tab
+
+    yield open_tab
+    for context in contexts:
+        context.close()

@@ -8,14 +8,16 @@ clock moves, and the supervisor's queue and loads.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
+from tests.desk.desk_tab import DeskTab
 from tests.desk.live_service import LiveService
 
 pytestmark = pytest.mark.browser
@@ -33,21 +35,6 @@ def engine_now(service: LiveService) -> datetime:
     )
 
 
-def open_desk(browser: Browser, service: LiveService) -> tuple[Page, list[str]]:
-    """A fresh tab (its own sessionStorage) on the desk; collects script errors."""
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 860}, locale="en-GB", timezone_id="UTC"
-    )
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on(
-        "console", lambda message: errors.append(message.text) if message.type == "error" else None
-    )
-    page.goto(service.base_url + "/")
-    return page, errors
-
-
 def sign_in(page: Page, token: str) -> None:
     page.get_by_label("Access token").fill(token)
     page.get_by_role("button", name="Sign in").click()
@@ -63,11 +50,12 @@ def card(page: Page, conversation_id: str) -> Any:
 
 
 def test_agent_desk_follows_the_conversations_live(
-    browser: Browser, live_service: LiveService, artifacts: Path
+    open_desk: Callable[[], DeskTab], live_service: LiveService, artifacts: Path
 ) -> None:
     service = live_service
     service.put_agent("a-1", status="available", preferred_concurrency=2, max_concurrency=3)
-    page, errors = open_desk(browser, service)
+    agent_tab = open_desk()
+    page = agent_tab.page
     sign_in(page, service.agent_token("a-1"))  # the role and agent come from GET /v1/me
     assert service.base_url + "/" == page.url.split("#")[0], "the token must never reach the URL"
     page.evaluate("window.__signedInOnce = true")  # gone if anything reloads the page
@@ -162,7 +150,8 @@ def test_agent_desk_follows_the_conversations_live(
     service.customer_writes("c-6", "Need a copy of my invoice", customer_id="cust-6")
     service.put_agent("a-2", status="busy", preferred_concurrency=3, max_concurrency=5)
 
-    supervisor, supervisor_errors = open_desk(browser, service)
+    supervisor_tab = open_desk()
+    supervisor = supervisor_tab.page
     sign_in(supervisor, service.supervisor_token)
     expect(supervisor.get_by_role("heading", name="Supervisor")).to_be_visible()
     expect(conversation_ids(supervisor, "queue")).to_have_text(["c-5", "c-6"])
@@ -194,15 +183,16 @@ def test_agent_desk_follows_the_conversations_live(
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_label("Access token")).to_be_visible()
     assert page.evaluate("sessionStorage.length") == 0
-    assert errors == [] and supervisor_errors == []
+    assert agent_tab.errors == [] and supervisor_tab.errors == []
 
 
 def test_an_agent_reply_moves_the_conversation_to_waiting_on_the_customer(
-    browser: Browser, live_service: LiveService
+    open_desk: Callable[[], DeskTab], live_service: LiveService
 ) -> None:
     service = live_service
     service.put_agent("a-1", status="available", preferred_concurrency=2, max_concurrency=3)
-    page, errors = open_desk(browser, service)
+    tab = open_desk()
+    page = tab.page
     sign_in(page, service.agent_token("a-1"))
     service.customer_writes("c-1", "Can you tell me why my bill went up?", customer_id="cust-1")
     expect(conversation_ids(page, "awaiting-agent")).to_have_text(["c-1"])
@@ -211,4 +201,4 @@ def test_an_agent_reply_moves_the_conversation_to_waiting_on_the_customer(
     service.agent_writes("c-1", "a-1", "Your plan's discount ended last month.")
     expect(conversation_ids(page, "awaiting-customer")).to_have_text(["c-1"])
     expect(conversation_ids(page, "awaiting-agent")).to_have_count(0)
-    assert errors == []
+    assert tab.errors == []
