@@ -76,11 +76,17 @@ class EventHub:
         self._subscribers.clear()
 
 
+def _sorted(value: object) -> object:
+    if isinstance(value, frozenset | set):
+        return sorted(value)
+    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
+
+
 def sse_message(event: StoredEvent) -> bytes:
     return b"id: %d\nevent: %s\ndata: %s\n\n" % (
         event.id,
         event.kind.encode(),
-        orjson.dumps(event.as_json()),
+        orjson.dumps(event.as_json(), default=_sorted),
     )
 
 

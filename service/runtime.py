@@ -19,8 +19,8 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from engine.core.engine import Engine
@@ -149,11 +149,16 @@ class Runtime:
         self._engine = engine
         self._metrics = metrics
         self._on_committed = on_committed
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tidal-engine")
+        self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._engine_thread = threading.Thread(
+            target=self._run_jobs, name="tidal-engine", daemon=True
+        )
         self._writer = GroupCommitWriter(store, self._deliver, metrics, max_batch)
         self._loop: asyncio.AbstractEventLoop | None = None
-        #: set whenever committed changes may have moved the next timer deadline
+        #: set when committed changes hold a timer due before `sleeping_until`
         self.changed = asyncio.Event()
+        #: when the timer task means to wake next (None: not sleeping on a deadline)
+        self.sleeping_until: datetime | None = None
 
     @property
     def failure(self) -> BaseException | None:
@@ -162,10 +167,17 @@ class Runtime:
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._writer.start()
+        self._engine_thread.start()
 
     def stop(self) -> None:
-        self._executor.shutdown(wait=True)
+        """Finish every queued job and commit, then end both threads."""
+        self._jobs.put(None)
+        self._engine_thread.join()
         self._writer.stop()
+
+    def _run_jobs(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            job()
 
     async def execute(
         self,
@@ -201,8 +213,32 @@ class Runtime:
                 ticket.error = exc
             self._writer.submit(ticket)
 
-        self._executor.submit(job)
+        self._jobs.put(job)
         return await ticket.future
+
+    async def compute(self, work: Callable[[], T]) -> T:
+        """Run a pure computation (no engine state) on the engine thread, off the loop."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+
+        def settle(value: T | None, error: BaseException | None) -> None:
+            if future.done():
+                return
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(value)  # type: ignore[arg-type]
+
+        def job() -> None:
+            try:
+                value = work()
+            except Exception as exc:
+                loop.call_soon_threadsafe(settle, None, exc)
+            else:
+                loop.call_soon_threadsafe(settle, value, None)
+
+        self._jobs.put(job)
+        return await future
 
     def _deliver(
         self,
@@ -224,7 +260,14 @@ class Runtime:
     ) -> None:
         if error is None and not batch.is_empty():
             self._on_committed(stored, batch)
-            self.changed.set()
+            earliest = min(
+                (due for c in batch.conversations.values() for due in c.timers.values()),
+                default=None,
+            )
+            if earliest is not None and (
+                self.sleeping_until is None or earliest < self.sleeping_until
+            ):
+                self.changed.set()
         for ticket in group:
             if ticket.future.done():  # the client went away; the work is done anyway
                 continue

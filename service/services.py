@@ -11,7 +11,6 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from engine.core.clock import Clock, ManualClock
 from engine.core.engine import Engine
@@ -24,9 +23,6 @@ from service.metrics import Metrics
 from service.persistence.store import CommitBatch, DurableStore, RestoredState, StoredEvent
 from service.rules import ActiveRules, load_active_rules
 from service.runtime import Runtime, batch_from_changes
-
-if TYPE_CHECKING:
-    from concurrent.futures import ThreadPoolExecutor
 
 log = logging.getLogger("tidal.service")
 
@@ -47,7 +43,6 @@ class Services:
     clock: Clock
     manual_clock: ManualClock | None
     rules: ActiveRules
-    classify_pool: ThreadPoolExecutor
     reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -81,7 +76,6 @@ def start_services(
     settings: Settings, metrics: Metrics, rules: ActiveRules | None = None
 ) -> Services:
     """Open, restore and wire everything (blocking); `rules` if already loaded."""
-    from concurrent.futures import ThreadPoolExecutor
 
     store = DurableStore(settings.db_url)
     store.create_schema()
@@ -123,12 +117,10 @@ def start_services(
         clock=clock,
         manual_clock=manual,
         rules=rules,
-        classify_pool=ThreadPoolExecutor(max_workers=1, thread_name_prefix="tidal-classify"),
     )
 
 
 def stop_services(services: Services) -> None:
     """Finish queued work, then close the database (blocking)."""
-    services.classify_pool.shutdown(wait=True)
     services.runtime.stop()
     services.store.close()

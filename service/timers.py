@@ -1,6 +1,6 @@
 """Fires engine timers from the wall clock.
 
-Sleeps until the engine's next deadline, or until committed changes may have moved
+Sleeps until the engine's next deadline, or until a commit brings a timer due before
 it, then ticks the engine (which fires every due timer in deadline order). With a
 manual clock this task does not run: time moves only by `POST /v1/admin/clock`.
 """
@@ -33,8 +33,10 @@ async def run_timers(services: Services) -> None:
             delay = MAX_SLEEP_SECONDS
             if deadline is not None:
                 delay = min(delay, (deadline - now).total_seconds())
+            runtime.sleeping_until = deadline
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(runtime.changed.wait(), delay)
+            runtime.sleeping_until = None
         except asyncio.CancelledError:
             raise
         except Exception:

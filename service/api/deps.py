@@ -11,7 +11,7 @@ from starlette.responses import Response
 from service.services import Services
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 

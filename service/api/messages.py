@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
@@ -12,28 +11,15 @@ from starlette.responses import Response
 
 from engine.core.engine import Engine
 from engine.core.errors import UnknownAgent
-from engine.core.intents import Classification, Direction
 from engine.core.model import IncomingMessage, MessageOutcome, State
 from service.api.deps import ServicesDep, json_response
 from service.api.schemas import ClassificationOut, ClassifyIn, MessageIn, MessageOut
 from service.auth import Caller, require_role
 from service.problems import Problem, problem_responses
-from service.services import Services
 from service.tokens import Role
 from service.views import classification_view, message_response
 
 router = APIRouter(tags=["messages"])
-
-
-async def classify(services: Services, text: str, direction: Direction) -> Classification:
-    """Classification on the classifier thread, never on the event loop."""
-    classifier = services.rules.classifier
-    started = time.perf_counter()
-    result = await asyncio.get_running_loop().run_in_executor(
-        services.classify_pool, classifier.classify, text, direction
-    )
-    services.metrics.classify_seconds.observe(time.perf_counter() - started)
-    return result
 
 
 @router.post(
@@ -56,8 +42,6 @@ async def post_message(body: MessageIn, caller: Caller, services: ServicesDep) -
             status=422,
             extra={"code": "outbound_without_agent"},
         )
-    generation = services.rules.generation
-    classification = await classify(services, body.text, body.direction)
     message = IncomingMessage(
         message_id=body.message_id,
         conversation_id=body.conversation_id,
@@ -71,12 +55,14 @@ async def post_message(body: MessageIn, caller: Caller, services: ServicesDep) -
     )
 
     def work(engine: Engine) -> tuple[MessageOutcome, dict[str, Any] | None]:
-        used = classification
-        rules = services.rules
-        if rules.generation != generation:  # rules were swapped meanwhile: stay consistent
-            used = rules.classifier.classify(message.text, message.direction)
+        # classification runs here, on the engine thread, off the event loop: one thread
+        # hop per message, and rules swap on this thread too, so the classifier and the
+        # workflow a message meets always belong to the same generation
+        started = time.perf_counter()
+        classification = services.rules.classifier.classify(message.text, message.direction)
+        services.metrics.classify_seconds.observe(time.perf_counter() - started)
         try:
-            outcome = engine.handle(message, used)
+            outcome = engine.handle(message, classification)
         except UnknownAgent as exc:
             raise Problem(
                 "unknown-agent", exc.message, status=422, extra={"code": exc.code}
@@ -107,4 +93,6 @@ async def post_message(body: MessageIn, caller: Caller, services: ServicesDep) -
 )
 async def post_classify(body: ClassifyIn, caller: Caller, services: ServicesDep) -> Response:
     require_role(caller, Role.SERVICE)
-    return json_response(classification_view(await classify(services, body.text, body.direction)))
+    classifier = services.rules.classifier
+    result = await services.runtime.compute(lambda: classifier.classify(body.text, body.direction))
+    return json_response(classification_view(result))

@@ -10,6 +10,8 @@ from typing import Annotated
 
 import typer
 
+SWITCH_INTERVAL_SECONDS = 0.0005
+
 
 class ClockChoice(StrEnum):
     wall = "wall"
@@ -75,6 +77,9 @@ def serve(
     from service.tokens import Role
 
     configure_logging(log_level)
+    # the engine, writer and classifier threads hand the GIL to each other many times
+    # per request: a short switch interval keeps a waiting thread from stalling 5 ms
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     url = database_url(db)
     try:
         active = load_active_rules(rules, models, generation=1)

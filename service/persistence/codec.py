@@ -36,8 +36,16 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+def _default(value: Any) -> Any:
+    if isinstance(value, frozenset | set):
+        return sorted(value)
+    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
+
+
 def dumps(value: Any) -> str:
-    return orjson.dumps(to_jsonable(value)).decode()
+    """JSON text of a record (orjson encodes dataclasses, datetimes and enums natively;
+    it gives the same result as `to_jsonable`, much faster)."""
+    return orjson.dumps(value, default=_default).decode()
 
 
 @cache

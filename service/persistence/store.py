@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 import orjson
@@ -20,7 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from engine.core.model import Agent, Conversation, Event, MessageOutcome
 from service.persistence import schema
-from service.persistence.codec import dumps, loads, to_jsonable
+from service.persistence.codec import dumps, loads
 from service.tokens import Principal, Role, hash_token, new_token, same_hash
 
 
@@ -105,18 +106,26 @@ def make_engine(url: str) -> Engine:
     return sa.create_engine(url, pool_size=8, pool_pre_ping=True)
 
 
-def _upsert(conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    dialect = conn.dialect.name
+_DELETE_TIMERS = schema.timers.delete().where(
+    schema.timers.c.conversation_id == sa.bindparam("cid")
+)
+
+
+@cache
+def _upsert_statement(dialect: str, table: sa.Table) -> sa.Executable:
+    """INSERT ... ON CONFLICT (primary key) DO UPDATE, built once per table."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(table)
     keys = [c.name for c in table.primary_key.columns]
-    stmt = stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=keys,
         set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys},
     )
-    conn.execute(stmt, list(rows))
+
+
+def _upsert(conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(_upsert_statement(conn.dialect.name, table), list(rows))
 
 
 def _conversation_row(c: Conversation) -> dict[str, Any]:
@@ -223,7 +232,7 @@ class DurableStore:
         event_rows: list[dict[str, Any]] = []
         for offset, row in enumerate(batch.events):
             event, message_id = row.event, row.message_id
-            data = to_jsonable(event.data)
+            data = event.data
             stored.append(
                 StoredEvent(
                     id=event_id + offset,
@@ -247,15 +256,15 @@ class DurableStore:
                     "reason": event.reason,
                     "message_id": message_id,
                     "audience": row.audience,
-                    "data": orjson.dumps(data).decode(),
+                    "data": dumps(data),
                 }
             )
         with self.engine.begin() as conn:
             conversations = list(batch.conversations.values())
             _upsert(conn, schema.conversations, [_conversation_row(c) for c in conversations])
             if conversations:
-                ids = [c.id for c in conversations]
-                conn.execute(schema.timers.delete().where(schema.timers.c.conversation_id.in_(ids)))
+                # one prepared statement run per id (an IN list would be compiled anew)
+                conn.execute(_DELETE_TIMERS, [{"cid": c.id} for c in conversations])
                 timer_rows = [
                     {"conversation_id": c.id, "kind": kind, "due_at": due}
                     for c in conversations
