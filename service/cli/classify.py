@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from service.cli.rules import MODELS_OPTION, RULES_OPTION, exit_on_invalid_files
+from service.cli.rules import MODELS_OPTION, RULES_OPTION, load_for_cli
 
 
 class DirectionChoice(StrEnum):
@@ -28,10 +28,7 @@ def classify(
     models: MODELS_OPTION = Path("models"),
 ) -> None:
     """Classify one message (rules, then model, then fallback) and print it as JSON."""
-    from engine.classify.loading import load_classifier
-
-    with exit_on_invalid_files():
-        classifier = load_classifier(rules, models)
+    _, classifier = load_for_cli(rules, models)
     result = classifier.classify(text, direction.value)
     typer.echo(json.dumps(classification_json(result), ensure_ascii=False))
 

@@ -17,7 +17,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from service.cli.rules import MODELS_OPTION, RULES_OPTION, exit_on_invalid_files
+from service.cli.rules import MODELS_OPTION, RULES_OPTION, load_for_cli
 
 
 def replay(
@@ -32,16 +32,12 @@ def replay(
 ) -> None:
     """Replay conversations and print what every message did, one JSON line each."""
     lines, source = _read(file)
-    from engine.classify.loading import load_rules, load_scorers
-    from engine.classify.pipeline import Classifier
     from engine.replay import Replayer, ReplayProblem, check_lines
 
     problems = check_lines(lines, source)
     if problems:
         _report(problems)
-    with exit_on_invalid_files():
-        rule_set = load_rules(rules)
-        classifier = Classifier(rule_set.intents, load_scorers(models))
+    rule_set, classifier = load_for_cli(rules, models)
     replayer = Replayer(classifier, rule_set.engine.routing, rule_set.engine.workflow)
     failed: list[ReplayProblem] = []
     out = sys.stdout

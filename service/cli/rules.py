@@ -13,9 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from engine.classify.loading import RuleSet
+    from engine.classify.pipeline import Classifier
 
 app = typer.Typer(help="Validate rule and settings files; run the rule test cases.",
                   no_args_is_help=True)
@@ -59,6 +63,25 @@ def exit_on_invalid_files() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
+def load_for_cli(rules_dir: Path, models_dir: Path) -> tuple[RuleSet, Classifier]:
+    """Rules and classifier for a command; a direction without a model is said so."""
+    from engine.classify.loading import load_rules, load_scorers
+    from engine.classify.pipeline import Classifier
+    from engine.core.intents import DIRECTIONS
+
+    with exit_on_invalid_files():
+        rule_set = load_rules(rules_dir)
+        scorers = load_scorers(models_dir)
+    for direction in DIRECTIONS:
+        if direction not in scorers:
+            typer.echo(
+                f"note: no {direction} model under {models_dir}: {direction} messages are "
+                "classified by the rules alone",
+                err=True,
+            )
+    return rule_set, Classifier(rule_set.intents, scorers)
+
+
 @app.command("check")
 def check(rules_dir: RULES_DIR = Path("rules")) -> None:
     """Validate every rule and settings file; print all errors (exit 1) or "N files OK"."""
@@ -82,13 +105,9 @@ def test(
     from rich.console import Console
     from rich.table import Table
 
-    from engine.classify.loading import load_rules, load_scorers
-    from engine.classify.pipeline import Classifier
     from engine.classify.rule_tests import run_rule_tests
 
-    with exit_on_invalid_files():
-        rule_set = load_rules(rules_dir)
-        classifier = Classifier(rule_set.intents, load_scorers(models))
+    rule_set, classifier = load_for_cli(rules_dir, models)
     failures = run_rule_tests(classifier)
     cases = len(rule_set.intents.tests)
     if not failures:
