@@ -16,21 +16,40 @@ Which profiles match a skill set is cached and recomputed only when a profile ap
 from __future__ import annotations
 
 import heapq
-from collections.abc import Hashable, Iterator
-from typing import Generic, TypeVar
+from collections.abc import Iterator
+from typing import Any, Generic, TypeVar
 
 from sortedcontainers import SortedList
 
-K = TypeVar("K", bound=Hashable)
+K = TypeVar("K", bound=tuple[Any, ...])
+
+#: stale keys a group tolerates before it is rebuilt (and at least half its keys)
+_COMPACT_AFTER = 64
+
+
+class _Group:
+    """One skill set's sorted keys; `stale` counts keys no longer current."""
+
+    __slots__ = ("keys", "stale")
+
+    def __init__(self) -> None:
+        self.keys = SortedList()
+        self.stale = 0
 
 
 class _Grouped(Generic[K]):
-    """Keys grouped by a skill set, each group a sorted list; `key[-1]` is the item id."""
+    """Keys grouped by a skill set, each group a sorted list; `key[-1]` is the item id.
+
+    Deletion is lazy: a changed or removed item's old key stays in its sorted list and
+    is dropped when it reaches the head (or when stale keys outnumber live ones and the
+    group is rebuilt). A key is current only if it is the very object `_where` holds,
+    so an update costs one insertion instead of a removal and an insertion.
+    """
 
     def __init__(self) -> None:
-        self._groups: dict[frozenset[str], SortedList] = {}
+        self._groups: dict[frozenset[str], _Group] = {}
         self._where: dict[str, tuple[frozenset[str], K]] = {}
-        self._match_cache: dict[frozenset[str], list[SortedList]] = {}
+        self._match_cache: dict[frozenset[str], list[_Group]] = {}
 
     def __len__(self) -> int:
         return len(self._where)
@@ -38,25 +57,54 @@ class _Grouped(Generic[K]):
     def __contains__(self, item_id: object) -> bool:
         return item_id in self._where
 
+    @property
+    def members(self) -> dict[str, tuple[frozenset[str], K]]:
+        """Item id -> (skills, key), for membership tests without a method call.
+        Read only."""
+        return self._where
+
     def put(self, item_id: str, skills: frozenset[str], key: K) -> None:
         old = self._where.get(item_id)
         if old is not None:
-            if old == (skills, key):
+            if old[1] == key and old[0] == skills:
                 return
-            self._groups[old[0]].remove(old[1])
+            self._retire(old[0])
         group = self._groups.get(skills)
         if group is None:
-            group = self._groups[skills] = SortedList()
+            group = self._groups[skills] = _Group()
             self._match_cache.clear()
-        group.add(key)
+        group.keys.add(key)
         self._where[item_id] = (skills, key)
 
     def discard(self, item_id: str) -> None:
         old = self._where.pop(item_id, None)
         if old is not None:
-            self._groups[old[0]].remove(old[1])
+            self._retire(old[0])
 
-    def _matching(self, skills: frozenset[str], *, groups_within: bool) -> list[SortedList]:
+    def _retire(self, skills: frozenset[str]) -> None:
+        group = self._groups[skills]
+        group.stale += 1
+        if group.stale > _COMPACT_AFTER and group.stale * 2 > len(group.keys):
+            group.keys = SortedList(k for k in group.keys if self._current(k))
+            group.stale = 0
+
+    def _current(self, key: K) -> bool:
+        where = self._where.get(key[-1])
+        return where is not None and where[1] is key
+
+    def _head(self, group: _Group) -> K | None:
+        keys = group.keys
+        where_of = self._where
+        while keys:
+            key: K = keys[0]
+            where = where_of.get(key[-1])
+            if where is not None and where[1] is key:
+                return key
+            keys.pop(0)  # SortedList's fast path for the head
+            group.stale -= 1
+        return None
+
+    def _matching(self, skills: frozenset[str], *, groups_within: bool) -> list[_Group]:
         cached = self._match_cache.get(skills)
         if cached is None:
             if groups_within:
@@ -69,14 +117,14 @@ class _Grouped(Generic[K]):
     def best(self, skills: frozenset[str], *, groups_within: bool) -> K | None:
         best: K | None = None
         for group in self._matching(skills, groups_within=groups_within):
-            if group:
-                head = group[0]
-                if best is None or head < best:
-                    best = head
+            head = self._head(group)
+            if head is not None and (best is None or head < best):
+                best = head
         return best
 
     def ordered(self) -> Iterator[K]:
-        return heapq.merge(*self._groups.values())
+        merged: Iterator[K] = heapq.merge(*(g.keys for g in self._groups.values()))
+        return (key for key in merged if self._current(key))
 
 
 AgentKey = tuple[float, float, str]

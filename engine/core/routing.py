@@ -20,6 +20,7 @@ from engine.core.model import Agent, AgentStatus, Awaiting, Conversation, Event,
 from engine.core.priority import queue_key
 
 _NO_ASSIGNMENT_YET = float("-inf")
+_AVAILABLE = AgentStatus.AVAILABLE
 
 #: statuses that still receive returning (sticky) conversations
 RETURNING_WORK_STATUSES = frozenset({AgentStatus.AVAILABLE, AgentStatus.BUSY})
@@ -61,13 +62,26 @@ class Router:
         self._assigned: dict[str, set[str]] = {}  # agent -> assigned conversations
         self._paused_with: dict[str, str] = {}  # inactive conversation -> last agent
         self._paused: dict[str, set[str]] = {}  # agent -> inactive conversations
+        self._pooled = self.pool.members
+        self._queued = self.queue.members
 
     # -- keeping the indices in step ------------------------------------------------
 
     def sync_agent(self, agent: Agent) -> None:
-        if takes_new_work(agent):
-            self.pool.put(agent.id, agent.skills, agent_key(agent))
-        else:
+        # `takes_new_work` and `agent_key`, inlined: this runs on every assignment
+        if (
+            agent.status is _AVAILABLE
+            and not agent.blocked_for_overdue
+            and agent.load < agent.preferred_concurrency
+        ):
+            last = agent.last_assigned_at
+            key = (
+                agent.load / agent.preferred_concurrency,
+                last.timestamp() if last is not None else _NO_ASSIGNMENT_YET,
+                agent.id,
+            )
+            self.pool.put(agent.id, agent.skills, key)
+        elif agent.id in self._pooled:
             self.pool.discard(agent.id)
 
     def sync_conversation(self, conversation: Conversation) -> None:
@@ -76,7 +90,7 @@ class Router:
         state = c.state
         if state is State.QUEUED:
             self.queue.put(cid, c.skills, queue_key(c))
-        elif cid in self.queue:
+        elif cid in self._queued:
             self.queue.discard(cid)
         holder = c.agent_id if state is State.ASSIGNED else None
         if self._holder.get(cid) != holder:
@@ -152,7 +166,7 @@ class Router:
     def fill(self, agent: Agent, at: datetime) -> list[Event]:
         """Give an agent that has room new work from the queue, best first."""
         events: list[Event] = []
-        while agent.id in self.pool:
+        while agent.id in self._pooled:
             conversation_id = self.queue.best_for(agent.skills)
             if conversation_id is None:
                 break
