@@ -65,16 +65,16 @@ class _Grouped(Generic[K]):
 
     def put(self, item_id: str, skills: frozenset[str], key: K) -> None:
         old = self._where.get(item_id)
-        if old is not None:
-            if old[1] == key and old[0] == skills:
-                return
-            self._retire(old[0])
+        if old is not None and old[1] == key and old[0] == skills:
+            return
         group = self._groups.get(skills)
         if group is None:
             group = self._groups[skills] = _Group()
             self._match_cache.clear()
         group.keys.add(key)
         self._where[item_id] = (skills, key)
+        if old is not None:
+            self._retire(old[0])  # after the new key is current, so a rebuild keeps it
 
     def discard(self, item_id: str) -> None:
         old = self._where.pop(item_id, None)
