@@ -54,6 +54,8 @@ class LiveService:
     admin_token: str
     service_token: str
     supervisor_token: str
+    #: the server itself, to stop and restart it
+    process: ServiceProcess
     _message_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def agent_token(self, agent_id: str) -> str:
@@ -116,6 +118,41 @@ def _wait_until_healthy(base_url: str, process: subprocess.Popen[str], log: Path
     raise RuntimeError(f"tidal serve did not become healthy:\n{log.read_text()}")
 
 
+@dataclass
+class ServiceProcess:
+    """`tidal serve` on one port and database: started, stopped and started again at will."""
+
+    command: list[str]
+    base_url: str
+    log: Path
+    _process: subprocess.Popen[str] | None = None
+
+    def start(self) -> None:
+        """Start it and wait until /healthz answers."""
+        with self.log.open("a") as output:
+            self._process = subprocess.Popen(
+                self.command,
+                cwd=REPO,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                text=True,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        _wait_until_healthy(self.base_url, self._process, self.log)
+
+    def stop(self) -> None:
+        """Stop it as an operator would (SIGTERM), forcibly if it hangs."""
+        if self._process is None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._process = None
+
+
 @contextmanager
 def running_service(workdir: Path, clock_start: datetime) -> Iterator[LiveService]:
     """Start `tidal serve --clock manual` on a fresh SQLite file; stop it afterwards."""
@@ -124,7 +161,6 @@ def running_service(workdir: Path, clock_start: datetime) -> Iterator[LiveServic
     service = create_token(db_url, "service")
     supervisor = create_token(db_url, "supervisor")
     port = free_port()
-    log = workdir / "serve.log"
     command = [
         TIDAL,
         "serve",
@@ -139,23 +175,10 @@ def running_service(workdir: Path, clock_start: datetime) -> Iterator[LiveServic
         "--port",
         str(port),
     ]
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            command,
-            cwd=REPO,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
     base_url = f"http://127.0.0.1:{port}"
+    process = ServiceProcess(command, base_url, workdir / "serve.log")
+    process.start()
     try:
-        _wait_until_healthy(base_url, process, log)
-        yield LiveService(base_url, db_url, admin, service, supervisor)
+        yield LiveService(base_url, db_url, admin, service, supervisor, process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        process.stop()

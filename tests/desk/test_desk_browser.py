@@ -202,3 +202,23 @@ def test_an_agent_reply_moves_the_conversation_to_waiting_on_the_customer(
     expect(conversation_ids(page, "awaiting-customer")).to_have_text(["c-1"])
     expect(conversation_ids(page, "awaiting-agent")).to_have_count(0)
     assert tab.errors == []
+
+
+def test_desk_shows_a_lost_connection_and_catches_up_when_it_returns(
+    open_desk: Callable[[], DeskTab], live_service: LiveService
+) -> None:
+    service = live_service
+    service.put_agent("a-1", status="available", preferred_concurrency=2, max_concurrency=3)
+    page = open_desk().page
+    sign_in(page, service.agent_token("a-1"))
+    page.evaluate("window.__signedInOnce = true")
+
+    service.process.stop()
+    expect(page.locator("#connection")).to_contain_text("Reconnecting")
+
+    # Same port, same database: the token still works and the stream resumes by itself.
+    service.process.start()
+    service.customer_writes("c-1", "Is anyone there? My order never arrived.", customer_id="cust-1")
+    expect(page.locator("#connection")).to_contain_text("Live")
+    expect(conversation_ids(page, "awaiting-agent")).to_have_text(["c-1"])
+    assert page.evaluate("window.__signedInOnce") is True, "the desk reloaded"

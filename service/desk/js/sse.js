@@ -3,6 +3,9 @@
 // lines, a blank line dispatches, `id` is remembered and sent back as Last-Event-ID when
 // reconnecting, so events that happened while the connection was down are replayed.
 
+/** The longest pause between reconnection attempts. */
+const MAX_BACKOFF_MS = 5000;
+
 /** Incremental parser: feed text chunks, get complete events back. */
 export class SseParser {
   constructor() {
@@ -113,10 +116,12 @@ export class EventStream {
       if (this.stopped) return;
     }
     if (this.stopped) return;
-    // The stream ended or failed: back off (1 s, 2 s, 4 s ... at most 15 s) and resume.
+    // The stream ended or failed: back off (0.5 s, 1 s, 2 s ... at most 5 s, or what the
+    // server asked for), with jitter so a restarted service is not hit by every desk at once.
     this.failures += 1;
     this.onState("reconnecting");
-    const delay = parser.retryMs ?? Math.min(15000, 1000 * 2 ** (this.failures - 1));
+    const backoff = Math.min(MAX_BACKOFF_MS, 500 * 2 ** (this.failures - 1));
+    const delay = (parser.retryMs ?? backoff) * (0.75 + Math.random() * 0.5);
     this.retryTimer = setTimeout(() => this.connect(), delay);
   }
 }
