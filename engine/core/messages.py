@@ -78,40 +78,9 @@ def handle_message(
             # the agent has no room (or is offline): its message is only recorded
             effect = Effect.OPEN_INACTIVE if situation is Situation.NEW else Effect.RECORD
 
-    reason = decision.reason
-    events: list[Event] = []
-    if effect is Effect.OPEN_INACTIVE:
-        if agent is not None:
-            conversation.last_agent_id = agent.id
-        events += ws.inactivate(conversation, reason or "opened_without_request", at)
-    elif effect is Effect.OPEN_CLOSED:
-        events += ws.close(conversation, reason or "closed", at)
-    elif effect is Effect.QUEUE:
-        if situation is Situation.CLOSED_LONG_AGO:
-            conversation.closed_at = None
-            conversation.close_reason = None
-            events += ws.emit([Event(EventKind.REOPENED, at, conversation.id, None,
-                                     "after_reopen_window")])
-        conversation.state = State.QUEUED
-        changed = ws.await_agent(conversation, at, urgent=step.urgent)
-        events += ws.emit([changed] if changed else [])
-        events += ws.emit(ws.router.enqueue(conversation, at, "new_work"))
-        routing = "least_loaded" if conversation.state is State.ASSIGNED else "queued"
-    elif effect is Effect.REACTIVATE:
-        emitted, sticky_reason = ws.reactivate(conversation, at, urgent=step.urgent)
-        events += emitted
-        routing = _as_reason(sticky_reason)
-    elif effect is Effect.AWAIT_AGENT:
-        changed = ws.await_agent(conversation, at, urgent=step.urgent)
-        events += ws.emit([changed] if changed else [])
-    elif effect is Effect.AWAIT_CUSTOMER:
-        ws.await_customer(conversation, at)
-    elif effect is Effect.HOLD:
-        events += ws.emit([ws.hold(conversation, at)])
-    elif effect is Effect.CLOSE:
-        events += ws.close(conversation, reason or "closed", at)
-    elif effect is Effect.INACTIVATE:
-        events += ws.inactivate(conversation, reason or "paused", at)
+    applied = _apply(ws, conversation, effect, situation, decision.reason, at,
+                     urgent=step.urgent, agent=agent)
+    routing = routing or applied
     ws.sync(conversation)
 
     if routing is None:
@@ -130,6 +99,50 @@ def handle_message(
     )
     ws.record_outcome(outcome)
     return outcome
+
+
+def _apply(
+    ws: Workspace,
+    conversation: Conversation,
+    effect: Effect,
+    situation: Situation,
+    reason: str | None,
+    at: datetime,
+    *,
+    urgent: bool,
+    agent: Agent | None,
+) -> RoutingReason | None:
+    """Carry out one transition; the routing reason when the effect decided one."""
+    c = conversation
+    if effect is Effect.OPEN_INACTIVE:
+        if agent is not None:
+            c.last_agent_id = agent.id
+        ws.inactivate(c, reason or "opened_without_request", at)
+    elif effect is Effect.OPEN_CLOSED or effect is Effect.CLOSE:
+        ws.close(c, reason or "closed", at)
+    elif effect is Effect.INACTIVATE:
+        ws.inactivate(c, reason or "paused", at)
+    elif effect is Effect.QUEUE:
+        if situation is Situation.CLOSED_LONG_AGO:
+            c.closed_at = None
+            c.close_reason = None
+            ws.emit([Event(EventKind.REOPENED, at, c.id, None, "after_reopen_window")])
+        c.state = State.QUEUED
+        changed = ws.await_agent(c, at, urgent=urgent)
+        ws.emit([changed] if changed else [])
+        ws.emit(ws.router.enqueue(c, at, "new_work"))
+        return "least_loaded" if c.state is State.ASSIGNED else "queued"
+    elif effect is Effect.REACTIVATE:
+        _, sticky_reason = ws.reactivate(c, at, urgent=urgent)
+        return _as_reason(sticky_reason)
+    elif effect is Effect.AWAIT_AGENT:
+        changed = ws.await_agent(c, at, urgent=urgent)
+        ws.emit([changed] if changed else [])
+    elif effect is Effect.AWAIT_CUSTOMER:
+        ws.await_customer(c, at)
+    elif effect is Effect.HOLD:
+        ws.emit([ws.hold(c, at)])
+    return None
 
 
 def _note_metadata(conversation: Conversation, message: IncomingMessage) -> None:
