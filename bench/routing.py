@@ -225,7 +225,7 @@ def measure(desk: Desk, decisions: int, batch: int = 250) -> dict[str, float]:
         _note_assignments(desk, first_event)
 
         waiting = _pick_many(desk, desk.queued, State.QUEUED, size)
-        earlier = [c.respond_by - timedelta(seconds=desk.rng.randint(1, 120))  # type: ignore[operator]
+        earlier = [(c.respond_by or now) - timedelta(seconds=desk.rng.randint(1, 120))
                    for c in waiting]
         t0 = clock()
         for conversation, respond_by in zip(waiting, earlier, strict=True):
@@ -292,9 +292,8 @@ def main(argv: list[str]) -> int:
         for factor in (1, 10):
             conversations = agents * factor
             label = f"{agents:,} agents {conversations:,} convs"
-            with_linear = agents <= 10_000
             indexed, linear = run(label, agents, conversations, 20_000,
-                                  linear_budget(agents, conversations) if with_linear else 0)
+                                  linear_budget(agents, conversations))
             results[(agents, conversations)] = indexed
             if linear is not None:
                 linear_results[(agents, conversations)] = linear
