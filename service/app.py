@@ -24,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 
 from engine.core.errors import EngineError
 from service.api import admin, agents, conversations, events, messages, operations, queue
+from service.api.schemas import MessageIn
 from service.config import Settings
 from service.metrics import Metrics
 from service.middleware import ServiceMiddleware
@@ -167,6 +168,12 @@ def _add_problem_schema(app: FastAPI) -> None:
         schema = original()
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components.setdefault("ProblemDetail", ProblemDetail.model_json_schema())
+        # bodies of routes that parse them themselves (see api.deps.parse_json_body)
+        for model in (MessageIn,):
+            extra = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            for name, definition in extra.pop("$defs", {}).items():
+                components.setdefault(name, definition)
+            components.setdefault(model.__name__, extra)
         app.openapi_schema = schema
         return schema
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -16,6 +17,29 @@ class TextClassifier(Protocol):
     """What the service needs of a classifier (`engine.classify.pipeline.Classifier`)."""
 
     def classify(self, text: str, direction: Direction) -> Classification: ...
+
+
+class CachedClassifier:
+    """Remembers the classification of recent texts (per direction).
+
+    Contact-center traffic repeats itself ("thanks!", "ok", "no thanks", the agents'
+    stock phrases); classification is pure, so a repeated text gets the same answer
+    without running the pipeline again. One cache per rule generation: a reload starts
+    with an empty one.
+    """
+
+    def __init__(self, classifier: TextClassifier, maxsize: int = 20_000) -> None:
+        self.classifier = classifier
+        self._cached = lru_cache(maxsize=maxsize)(classifier.classify)
+
+    def classify(self, text: str, direction: Direction) -> Classification:
+        if len(text) > MAX_CACHED_TEXT:  # long texts rarely repeat: don't let them evict
+            return self.classifier.classify(text, direction)
+        return self._cached(text, direction)
+
+
+#: texts longer than this are classified without the cache
+MAX_CACHED_TEXT = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,5 +78,5 @@ def load_active_rules(rules_dir: Path, models_dir: Path, generation: int) -> Act
     errors.extend(intent_errors)
     if errors or engine_rules is None or intents is None:
         raise FilesInvalid(errors)
-    classifier = Classifier(intents, load_scorers(models_dir))
+    classifier = CachedClassifier(Classifier(intents, load_scorers(models_dir)))
     return ActiveRules(generation, classifier, engine_rules, rules_dir, models_dir)

@@ -7,15 +7,17 @@ from typing import Any
 
 import anyio
 from fastapi import APIRouter
+from starlette.requests import Request
 from starlette.responses import Response
 
 from engine.core.engine import Engine
 from engine.core.errors import UnknownAgent
 from engine.core.model import IncomingMessage, MessageOutcome, State
-from service.api.deps import ServicesDep, json_response
+from service.api.deps import ServicesDep, json_body_and_bearer, json_response, parse_json_body
 from service.api.schemas import ClassificationOut, ClassifyIn, MessageIn, MessageOut
-from service.auth import Caller, require_role
+from service.auth import Caller, bearer_token, require_role
 from service.problems import Problem, problem_responses
+from service.services import Services
 from service.tokens import Role
 from service.views import classification_view, message_response
 
@@ -27,14 +29,20 @@ router = APIRouter(tags=["messages"])
     response_model=MessageOut,
     summary="Classify and route one message",
     responses=problem_responses(400, 401, 403, 413, 422, 503),
+    openapi_extra=json_body_and_bearer(MessageIn),
 )
-async def post_message(body: MessageIn, caller: Caller, services: ServicesDep) -> Response:
+async def post_message(request: Request) -> Response:
     """Classify the message, apply the workflow and routing, and answer once durable.
 
     Posting a known `message_id` again returns the first answer with `duplicate: true`
-    and changes nothing.
+    and changes nothing. The body is `MessageIn`.
     """
+    # the hottest endpoint: authentication and body parsing are done here directly
+    # (pydantic's JSON parser, no dependency resolution), same rules as elsewhere
+    services: Services = request.app.state.services
+    caller = await services.auth.principal(bearer_token(request))
     require_role(caller, Role.SERVICE)
+    body = parse_json_body(MessageIn, await request.body())
     if body.direction == "outbound" and not body.agent_id:
         raise Problem(
             "outbound-without-agent",
