@@ -137,7 +137,7 @@ def test_agent_desk_follows_the_conversations_live(
     expect(page.locator("#announcer")).not_to_be_empty()
 
     page.mouse.move(0, 0)  # no hover highlight in the picture
-    page.screenshot(path=str(artifacts / "desk.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "desk.png"), full_page=True, animations="disabled")
     assert page.evaluate("window.__signedInOnce") is True, "the desk reloaded"
 
     # The status tool: going away stops new work, which the supervisor then sees queued.
@@ -160,7 +160,9 @@ def test_agent_desk_follows_the_conversations_live(
     expect(agent_row).to_contain_text("Away")
     expect(agent_row.get_by_role("meter")).to_have_attribute("aria-valuenow", "3")
     expect(supervisor.locator('tr[data-agent-id="a-2"]')).to_contain_text("Busy")
-    supervisor.screenshot(path=str(artifacts / "desk-supervisor.png"), full_page=True)
+    supervisor.screenshot(
+        path=str(artifacts / "desk-supervisor.png"), full_page=True, animations="disabled"
+    )
 
     # Live on the supervisor's side too: the agent closes c-3 (with a reason), comes back
     # and takes one more from the queue.

@@ -133,7 +133,7 @@ export function loadMeter(agent) {
     segments.push(h("span", { class: classes.join(" ") }));
   }
   const level = load >= maximum ? "at-maximum" : load >= preferred ? "at-preferred" : "under";
-  return h(
+  const meter = h(
     "div",
     { class: "load", dataset: { level } },
     h(
@@ -146,7 +146,6 @@ export function loadMeter(agent) {
         "aria-valuemax": slots,
         "aria-valuenow": load,
         "aria-valuetext": `${load} active; preferred ${preferred}, maximum ${maximum}`,
-        style: `--preferred: ${preferred}; --slots: ${slots || 1}`,
       },
       segments,
     ),
@@ -157,6 +156,12 @@ export function loadMeter(agent) {
       ` active · preferred ${preferred} · max ${maximum}`,
     ),
   );
+  // Where the preferred tick sits (desk.css); set through CSSOM, which the page's
+  // Content-Security-Policy allows, unlike a style attribute.
+  const bar = meter.querySelector(".meter");
+  bar.style.setProperty("--preferred", String(preferred));
+  bar.style.setProperty("--slots", String(slots || 1));
+  return meter;
 }
 
 /** A short empty-state line for a list. */

@@ -117,6 +117,7 @@ async function start(session) {
   keepClockInSync(current);
   await view.refresh();
   root.setAttribute("aria-busy", "false");
+  $("main").focus(); // keyboard and screen-reader users start at the desk, not the header
   current.stream = new EventStream(view.streamUrl, session.token, {
     onEvent: () => live.refresher.soon(),
     onState: setConnection,
