@@ -40,6 +40,7 @@ from engine.core.settings import ChannelSettings, RoutingSettings
 from engine.core.store import InMemoryStore
 from engine.core.workflow import DEFAULT_WORKFLOW
 from tests.engine.invariants import check_invariants
+from tests.engine.stats import PROPERTY_RUNS
 
 AGENT_IDS = ["a-1", "a-2", "a-3"]
 CONVERSATION_IDS = [f"c-{i}" for i in range(1, 6)]
@@ -52,7 +53,8 @@ OUTBOUND = sorted(DEFAULT_CATALOGUE.outbound)
 JUMPS = [1, 20, 90, 300, 660, 1800, 3600, 6 * 3600, 25 * 3600]
 START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
-EXAMPLES = {"count": 0, "steps": 0}
+#: shown in pytest's terminal summary by tests/engine/conftest.py
+EXAMPLES = PROPERTY_RUNS
 #: how often each model check met a case worth checking, to keep the test honest
 COVERAGE: dict[str, int] = {}
 
@@ -318,6 +320,7 @@ class EngineMachine(RuleBasedStateMachine):
             assert agents[agent_id] == agent_snapshot
 
 
+@pytest.mark.slow
 def test_engine_invariants_hold_under_random_operation() -> None:
     EXAMPLES.update(count=0, steps=0)
     COVERAGE.clear()
