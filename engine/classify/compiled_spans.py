@@ -7,10 +7,11 @@ tokens), and phrases are sequences of lower-case words. Those compile to candida
 lists indexed by their first token, so a message costs one dictionary lookup per token
 and attribute, plus a check of the few candidates that start there.
 
-The candidates form a trie (see `_Node`). Patterns that need more (other operators,
-`REGEX`, `NOT_IN`, flags such as `IS_DIGIT`) keep spaCy's `Matcher`, one per pattern,
-run only when every literal token the pattern requires occurs in the message, so the
-costly path is taken only when it can match.
+The candidates form a trie (see `_Node`). Boolean flags (`IS_PUNCT`, `IS_TITLE`, ...)
+are columns too, read from spaCy's lexemes. Patterns that need more (other operators,
+`REGEX`, `NOT_IN`, `LENGTH`, ...) keep spaCy's `Matcher`, one per pattern, run only
+when every literal token the pattern requires occurs in the message, so the costly path
+is taken only when it can match.
 
 `engine.classify.spacy_spans.SpacySpanFinder` finds the same spans with spaCy alone;
 the tests hold the two to exact agreement.
@@ -30,6 +31,10 @@ from engine.classify.tokens import TokenizedText, Tokenizer
 
 # Column of `TokenizedText` each attribute reads: 0 orths, 1 lowers, 2 lemmas.
 _FAST_ATTRS = {"ORTH": 0, "TEXT": 0, "LOWER": 1, "LEMMA": 2}
+# Boolean lexical flags, read from spaCy's lexemes (as its Matcher does): columns 3...
+_FLAGS = ("IS_PUNCT", "IS_TITLE", "IS_DIGIT", "IS_ALPHA", "IS_UPPER", "IS_LOWER", "LIKE_NUM",
+          "IS_ASCII", "IS_STOP", "IS_CURRENCY", "LIKE_URL", "LIKE_EMAIL")
+_FLAG_COLUMNS = {flag: 3 + i for i, flag in enumerate(_FLAGS)}
 # Beyond this many optional tokens a pattern expands into too many sequences.
 _MAX_OPTIONAL = 5
 
@@ -82,12 +87,16 @@ def sequences_of(pattern: TokenPattern) -> list[list[Step]] | None:
     for token in pattern:
         op = token.get("OP")
         keys = [k for k in token if k != "OP"]
-        if op not in (None, "?") or len(keys) != 1 or keys[0] not in _FAST_ATTRS:
+        if op not in (None, "?") or len(keys) != 1:
             return None
-        values = _literal_values(token[keys[0]])
+        key, value = keys[0], token[keys[0]]
+        if key in _FLAG_COLUMNS and isinstance(value, bool):
+            steps.append(((_FLAG_COLUMNS[key], frozenset({"1" if value else "0"})), op == "?"))
+            continue
+        values = _literal_values(value) if key in _FAST_ATTRS else None
         if values is None:
             return None
-        steps.append(((_FAST_ATTRS[keys[0]], values), op == "?"))
+        steps.append(((_FAST_ATTRS[key], values), op == "?"))
     optional = [i for i, (_, is_optional) in enumerate(steps) if is_optional]
     if len(optional) > _MAX_OPTIONAL:
         return None
@@ -131,6 +140,9 @@ class CompiledSpanFinder:
     def __init__(self, rules: Sequence[IntentRule], tokenizer: Tokenizer) -> None:
         self._root = _Node()
         self._fallbacks: list[_Fallback] = []
+        self._vocab = tokenizer.vocab
+        self._flags_of: dict[str, tuple[str, ...]] = {}
+        self._flag_columns: set[int] = set()
         self.fast_count = 0
         for rule_index, rule in enumerate(rules):
             for pattern in rule.patterns:
@@ -158,13 +170,17 @@ class CompiledSpanFinder:
     def _insert(self, rule_index: int, sequence: list[Step]) -> None:
         node = self._root
         for step in sequence:
+            if step[0] >= 3:
+                self._flag_columns.add(step[0])
             node = node.child(step)
         if rule_index not in node.terminals:
             node.terminals.append(rule_index)
 
     def spans(self, tokens: TokenizedText) -> dict[int, set[Span]]:
         """Rule index -> the (start, end) token spans its patterns and phrases match."""
-        columns = (tokens.orths, tokens.lowers, tokens.lemmas)
+        columns: list[tuple[str, ...]] = [tokens.orths, tokens.lowers, tokens.lemmas]
+        if self._flag_columns:
+            columns.extend(self._flag_values(tokens.orths))
         length = len(tokens.lowers)
         found: dict[int, set[Span]] = {}
         # Depth-first walk of the trie from every start position at once; most
@@ -195,10 +211,23 @@ class CompiledSpanFinder:
             self._run_fallbacks(tokens, columns, found)
         return found
 
+    def _flag_values(self, orths: tuple[str, ...]) -> list[tuple[str, ...]]:
+        """One column per flag: "1" or "0" per token, from the lexeme (cached per word)."""
+        rows = []
+        for orth in orths:
+            flags = self._flags_of.get(orth)
+            if flags is None:
+                lexeme = self._vocab[orth]
+                flags = tuple("1" if getattr(lexeme, f.lower()) else "0" for f in _FLAGS)
+                if len(self._flags_of) < 100_000:
+                    self._flags_of[orth] = flags
+            rows.append(flags)
+        return [tuple(row[i] for row in rows) for i in range(len(_FLAGS))]
+
     def _run_fallbacks(
         self,
         tokens: TokenizedText,
-        columns: tuple[tuple[str, ...], ...],
+        columns: list[tuple[str, ...]],
         found: dict[int, set[Span]],
     ) -> None:
         lemmas_set = False

@@ -137,3 +137,25 @@ def test_anywhere_regex_counts_a_match_inside_a_word(tmp_path: Path) -> None:
     matcher = IntentRuleMatcher(rules, shared_tokenizer())
     assert _rule(matcher, "these scammers took my money") == "scam"
     assert _rule(matcher, "thanksgiving") is None
+
+
+def test_boolean_flags_compile_to_the_fast_path_and_agree_with_spacy(tmp_path: Path) -> None:
+    rules = rules_from_yaml(
+        tmp_path,
+        mine="rules:\n"
+        "  - id: bye\n"
+        "    direction: outbound\n"
+        "    intent: closing\n"
+        "    scope: whole\n"
+        "    patterns:\n"
+        "      - [{LOWER: thanks}, {IS_PUNCT: true, OP: '?'}, {LOWER: bye}]\n"
+        "      - [{IS_TITLE: true}, {LIKE_NUM: true}, {IS_DIGIT: false}]\n",
+    )
+    tokenizer = shared_tokenizer()
+    fast = IntentRuleMatcher(rules, tokenizer)
+    slow = IntentRuleMatcher(rules, tokenizer, SpacySpanFinder)
+    assert fast.finder("outbound").fallback_count == 0  # type: ignore[attr-defined]
+    for text in ["thanks, bye", "thanks bye!", "thanks a bye", "Room 12 ten", "room 12 10"]:
+        tokens = tokenizer(text)
+        assert fast.finder("outbound").spans(tokens) == slow.finder("outbound").spans(tokens)
+    assert _rule(fast, "Thanks, bye!", "outbound") == "bye"
