@@ -142,7 +142,6 @@ class CompiledSpanFinder:
         self._fallbacks: list[_Fallback] = []
         self._vocab = tokenizer.vocab
         self._flags_of: dict[str, tuple[str, ...]] = {}
-        self._flag_columns: set[int] = set()
         self.fast_count = 0
         for rule_index, rule in enumerate(rules):
             for pattern in rule.patterns:
@@ -170,17 +169,15 @@ class CompiledSpanFinder:
     def _insert(self, rule_index: int, sequence: list[Step]) -> None:
         node = self._root
         for step in sequence:
-            if step[0] >= 3:
-                self._flag_columns.add(step[0])
             node = node.child(step)
         if rule_index not in node.terminals:
             node.terminals.append(rule_index)
 
     def spans(self, tokens: TokenizedText) -> dict[int, set[Span]]:
         """Rule index -> the (start, end) token spans its patterns and phrases match."""
-        columns: list[tuple[str, ...]] = [tokens.orths, tokens.lowers, tokens.lemmas]
-        if self._flag_columns:
-            columns.extend(self._flag_values(tokens.orths))
+        # Flag columns are filled on first use: most messages never reach a flag step.
+        columns: list[tuple[str, ...] | None] = [tokens.orths, tokens.lowers, tokens.lemmas]
+        columns.extend([None] * len(_FLAGS))
         length = len(tokens.lowers)
         found: dict[int, set[Span]] = {}
         # Depth-first walk of the trie from every start position at once; most
@@ -188,7 +185,10 @@ class CompiledSpanFinder:
         stack: list[tuple[_Node, int, int]] = []
         for column, by_value in self._root.edges:
             get = by_value.get
-            for start, value in enumerate(columns[column]):
+            values = columns[column]
+            if values is None:
+                values = columns[column] = self._flag_column(tokens.orths, column)
+            for start, value in enumerate(values):
                 children = get(value)
                 if children is not None:
                     for child in children:
@@ -203,7 +203,10 @@ class CompiledSpanFinder:
                     spans.add((start, position))
             if position < length:
                 for column, by_value in node.edges:
-                    children = by_value.get(columns[column][position])
+                    values = columns[column]
+                    if values is None:
+                        values = columns[column] = self._flag_column(tokens.orths, column)
+                    children = by_value.get(values[position])
                     if children is not None:
                         for child in children:
                             stack.append((child, start, position + 1))
@@ -211,23 +214,25 @@ class CompiledSpanFinder:
             self._run_fallbacks(tokens, columns, found)
         return found
 
-    def _flag_values(self, orths: tuple[str, ...]) -> list[tuple[str, ...]]:
-        """One column per flag: "1" or "0" per token, from the lexeme (cached per word)."""
-        rows = []
+    def _flag_column(self, orths: tuple[str, ...], column: int) -> tuple[str, ...]:
+        """One flag's column: "1" or "0" per token, read from the lexeme as spaCy's
+        Matcher does (all flags of a word are cached together)."""
+        flags_of = self._flags_of
+        result = []
         for orth in orths:
-            flags = self._flags_of.get(orth)
+            flags = flags_of.get(orth)
             if flags is None:
                 lexeme = self._vocab[orth]
                 flags = tuple("1" if getattr(lexeme, f.lower()) else "0" for f in _FLAGS)
-                if len(self._flags_of) < 100_000:
-                    self._flags_of[orth] = flags
-            rows.append(flags)
-        return [tuple(row[i] for row in rows) for i in range(len(_FLAGS))]
+                if len(flags_of) < 100_000:
+                    flags_of[orth] = flags
+            result.append(flags[column - 3])
+        return tuple(result)
 
     def _run_fallbacks(
         self,
         tokens: TokenizedText,
-        columns: list[tuple[str, ...]],
+        columns: list[tuple[str, ...] | None],
         found: dict[int, set[Span]],
     ) -> None:
         lemmas_set = False
@@ -237,7 +242,7 @@ class CompiledSpanFinder:
             for column, values in fallback.gates:
                 words = present[column]
                 if words is None:
-                    words = present[column] = set(columns[column])
+                    words = present[column] = set(columns[column] or ())  # gates: columns 0-2
                 if values.isdisjoint(words):
                     gated_out = True
                     break
