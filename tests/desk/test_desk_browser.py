@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.desk.desk_tab import DeskTab
 from tests.desk.live_service import LiveService
@@ -24,8 +23,6 @@ pytestmark = pytest.mark.browser
 
 #: generous: the machine is shared and each step crosses HTTP, the engine and SSE
 expect.set_options(timeout=15_000)
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def engine_now(service: LiveService) -> datetime:
@@ -41,11 +38,12 @@ def sign_in(page: Page, token: str) -> None:
     expect(page.locator("#connection")).to_contain_text("Live")
 
 
-def conversation_ids(page: Page, list_id: str) -> Any:
+def conversation_ids(page: Page, list_id: str) -> Locator:
+    """The ids of the conversations in one list of the desk, in display order."""
     return page.locator(f"#{list_id} > li.conv h3")
 
 
-def card(page: Page, conversation_id: str) -> Any:
+def card(page: Page, conversation_id: str) -> Locator:
     return page.locator(f'li.conv[data-conversation-id="{conversation_id}"]')
 
 
@@ -57,7 +55,7 @@ def test_agent_desk_follows_the_conversations_live(
     agent_tab = open_desk()
     page = agent_tab.page
     sign_in(page, service.agent_token("a-1"))  # the role and agent come from GET /v1/me
-    assert service.base_url + "/" == page.url.split("#")[0], "the token must never reach the URL"
+    assert page.url == service.base_url + "/", "the token must never reach the URL"
     page.evaluate("window.__signedInOnce = true")  # gone if anything reloads the page
     expect(page.get_by_role("heading", name="Agent a-1")).to_be_visible()
     expect(page.locator("#awaiting-agent")).to_contain_text("Nobody is waiting for you")
