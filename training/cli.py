@@ -60,7 +60,7 @@ def train(
     force: Annotated[
         bool, typer.Option("--force", help="With --promote: replace even a better model.")
     ] = False,
-    c: Annotated[float, typer.Option("--C", min=1e-4, help="LinearSVC regularisation.")] = 0.5,
+    c: Annotated[float, typer.Option("--C", min=1e-4, help="LinearSVC regularisation.")] = 1.0,
 ) -> None:
     """Train intent models from training data; write candidates (or promote them)."""
     if force and not promote:
@@ -241,7 +241,7 @@ def _cross_validate(model: IntentModel, data: Path, folds: int) -> None:
     accuracies, macro_f1s = [], []
     splitter = StratifiedKFold(folds, shuffle=True, random_state=0)
     for number, (train, test) in enumerate(splitter.split(texts, labels), start=1):
-        fitted = IntentClassifier(C=float(params.get("C", 0.5))).fit(
+        fitted = IntentClassifier(C=float(params.get("C", 1.0)), calibration=model.calibration).fit(
             list(texts[train]), list(labels[train])
         )
         result = score(list(labels[test]), list(fitted.predict(list(texts[test]))), model.labels)

@@ -45,7 +45,7 @@ def _folds(labels: Sequence[str], wanted: int) -> int:
 
 
 def build_pipeline(
-    C: float = 0.5,
+    C: float = 1.0,
     word_max_n: int = 2,
     char_min_n: int = 2,
     char_max_n: int = 5,
@@ -53,12 +53,14 @@ def build_pipeline(
     random_state: int = 0,
     labels: Sequence[str] | None = None,
     calibration: str = "temperature",
+    n_jobs: int | None = None,
 ) -> Pipeline:
     """The unfitted scikit-learn pipeline from raw text to calibrated probabilities.
 
     `labels` (the training labels) lets the calibration folds shrink for tiny data sets.
     `calibration` is "temperature" (one inverse temperature for all intents) or
     "sigmoid" (Platt scaling per intent); both are what the fast path can replay.
+    `n_jobs` fits the calibration folds in parallel (same result, less wall time).
     """
     if calibration not in CALIBRATIONS:
         raise ValueError(f"calibration must be one of {CALIBRATIONS}, not {calibration!r}")
@@ -83,6 +85,7 @@ def build_pipeline(
         method=calibration,
         cv=StratifiedKFold(folds, shuffle=True, random_state=random_state),
         ensemble=False,
+        n_jobs=n_jobs,
     )
     return Pipeline(
         [("normalize", SpacyNormalizer()), ("features", features), ("classifier", classifier)]
@@ -106,7 +109,7 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     def __init__(
         self,
-        C: float = 0.5,
+        C: float = 1.0,
         word_max_n: int = 2,
         char_min_n: int = 2,
         char_max_n: int = 5,
