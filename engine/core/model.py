@@ -170,9 +170,13 @@ class Routing:
     reason: RoutingReason
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Event:
-    """Something that happened, with a reason code, for the audit trail and live streams."""
+    """Something that happened, with a reason code, for the audit trail and live streams.
+
+    Treat as immutable. Not declared frozen only because the engine makes one or two
+    per routing decision and a frozen dataclass takes three times as long to build.
+    """
 
     kind: EventKind
     at: datetime

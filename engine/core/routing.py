@@ -110,7 +110,10 @@ class Router:
 
     # -- decisions --------------------------------------------------------------------
 
-    def assign(self, conversation: Conversation, agent: Agent, at: datetime, reason: str) -> Event:
+    def assign(
+        self, conversation: Conversation, agent: Agent, at: datetime, reason: str,
+        *, reindex_agent: bool = True,
+    ) -> Event:
         """Give `conversation` to `agent` (the caller checked the agent may take it)."""
         conversation.state = State.ASSIGNED
         conversation.agent_id = agent.id
@@ -118,12 +121,15 @@ class Router:
         agent.load += 1
         agent.last_assigned_at = at
         self.sync_conversation(conversation)
-        self.sync_agent(agent)
+        if reindex_agent:
+            self.sync_agent(agent)
         return Event(EventKind.ASSIGNED, at, conversation.id, agent.id, reason,
                      {"load": agent.load})
 
     def release(self, conversation: Conversation) -> Agent | None:
-        """Free the slot `conversation` holds; the caller sets its new state, then syncs."""
+        """Free the slot `conversation` holds. The caller sets the conversation's new
+        state and syncs it, and then fills (or syncs) the agent: it is not re-indexed
+        here, since filling the freed slot usually puts it back where it was."""
         agent_id = conversation.agent_id
         conversation.agent_id = None
         if agent_id is None:
@@ -131,7 +137,6 @@ class Router:
         conversation.last_agent_id = agent_id
         agent = self.agents[agent_id]
         agent.load -= 1
-        self.sync_agent(agent)
         return agent
 
     def enqueue(self, conversation: Conversation, at: datetime, reason: str) -> list[Event]:
@@ -166,12 +171,14 @@ class Router:
     def fill(self, agent: Agent, at: datetime) -> list[Event]:
         """Give an agent that has room new work from the queue, best first."""
         events: list[Event] = []
-        while agent.id in self._pooled:
+        while takes_new_work(agent):
             conversation_id = self.queue.best_for(agent.skills)
             if conversation_id is None:
                 break
             conversation = self.conversations[conversation_id]
-            events.append(self.assign(conversation, agent, at, "least_loaded"))
+            events.append(self.assign(conversation, agent, at, "least_loaded",
+                                      reindex_agent=False))
+        self.sync_agent(agent)  # once, with whatever load it ends at
         return events
 
     def best_queued_for(self, agent: Agent) -> Conversation | None:
