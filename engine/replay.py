@@ -26,8 +26,8 @@ from engine.replay_input import (
     ReplayConversation,
     ReplayInputError,
     ReplayProblem,
-    check_lines,
     parse_conversation,
+    parse_lines,
 )
 
 __all__ = [
@@ -37,8 +37,8 @@ __all__ = [
     "ReplayRecord",
     "Replayer",
     "TextClassifier",
-    "check_lines",
     "parse_conversation",
+    "parse_lines",
 ]
 
 
@@ -132,26 +132,24 @@ class Replayer:
                 classification,
             )
 
-    def replay_lines(
-        self, lines: Iterable[str], source: str
+    def replay_all(
+        self, conversations: Iterable[ReplayConversation], source: str
     ) -> Iterator[ReplayRecord | ReplayProblem]:
-        """Records and problems for a whole file, in order (blank lines are skipped).
-
-        Validate first with `check_lines` to refuse a file before any output.
-        """
-        for number, text in enumerate(lines, start=1):
-            if not text.strip():
-                continue
-            try:
-                conversation = parse_conversation(text, number)
-            except ReplayInputError as exc:
-                yield from (ReplayProblem(source, number, p) for p in exc.problems)
-                continue
+        """Every message's record, conversation after conversation; a conversation the
+        engine refuses ends with a problem at its line (the others still run)."""
+        for conversation in conversations:
             try:
                 yield from self.replay(conversation)
             except EngineError as exc:
-                yield ReplayProblem(source, number, f"[{exc.code}] {exc.message}")
+                yield ReplayProblem(source, conversation.line, f"[{exc.code}] {exc.message}")
 
+    def replay_lines(
+        self, lines: Iterable[str], source: str
+    ) -> Iterator[ReplayRecord | ReplayProblem]:
+        """Parse, then replay, a whole file: input problems first, then the records."""
+        conversations, problems = parse_lines(lines, source)
+        yield from problems
+        yield from self.replay_all(conversations, source)
 
 
 def _record(conversation: ReplayConversation, index: int, outcome: MessageOutcome) -> ReplayRecord:

@@ -235,15 +235,20 @@ def _describe(err: Any) -> str:
 
 
 
-def check_lines(lines: Iterable[str], source: str) -> list[ReplayProblem]:
-    """Every input problem of every line (empty when the whole file is valid)."""
+def parse_lines(
+    lines: Iterable[str], source: str
+) -> tuple[list[ReplayConversation], list[ReplayProblem]]:
+    """The valid conversations of a file, and every problem of the invalid lines.
+
+    Blank lines are skipped; line numbers count them.
+    """
+    conversations: list[ReplayConversation] = []
     problems: list[ReplayProblem] = []
     for number, text in enumerate(lines, start=1):
         if not text.strip():
             continue
         try:
-            parse_conversation(text, number)
+            conversations.append(parse_conversation(text, number))
         except ReplayInputError as exc:
             problems.extend(ReplayProblem(source, number, p) for p in exc.problems)
-    return problems
-
+    return conversations, problems

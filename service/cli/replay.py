@@ -32,16 +32,16 @@ def replay(
 ) -> None:
     """Replay conversations and print what every message did, one JSON line each."""
     lines, source = _read(file)
-    from engine.replay import Replayer, ReplayProblem, check_lines
+    from engine.replay import Replayer, ReplayProblem, parse_lines
 
-    problems = check_lines(lines, source)
+    conversations, problems = parse_lines(lines, source)
     if problems:
         _report(problems)
     rule_set, classifier = load_for_cli(rules, models)
     replayer = Replayer(classifier, rule_set.engine.routing, rule_set.engine.workflow)
     failed: list[ReplayProblem] = []
     out = sys.stdout
-    for item in replayer.replay_lines(lines, source):
+    for item in replayer.replay_all(conversations, source):
         if isinstance(item, ReplayProblem):
             failed.append(item)
         else:
