@@ -315,3 +315,20 @@ def test_worklist_lists_awaiting_agent_by_priority_then_awaiting_customer() -> N
     assert [c.id for c in worklist.awaiting_agent] == ["c-3", "c-2"]
     assert [c.id for c in worklist.awaiting_customer] == ["c-1"]
     assert all(c.awaiting is Awaiting.AGENT for c in worklist.awaiting_agent)
+
+
+def test_pace_factor_scales_the_target() -> None:
+    desk = Desk(RoutingSettings(defaults=ChannelSettings(pace_factor=2.0)))
+    desk.agent("a-1")
+    assert desk.customer("c-1").conversation.target_seconds == 240  # 2 x default pace
+
+
+def test_defaults_are_those_of_the_spec() -> None:
+    d = RoutingSettings().defaults
+    assert (d.inactivity_timeout, d.auto_close_after, d.reopen_window) == (
+        timedelta(minutes=30), timedelta(hours=24), timedelta(hours=24))
+    assert (d.response_overdue_after, d.requeue_overdue, d.hold_grace) == (
+        timedelta(minutes=10), False, timedelta(minutes=5))
+    assert (d.pace_alpha, d.default_pace, d.pace_factor) == (0.5, timedelta(minutes=2), 1.0)
+    assert (d.target_min, d.target_max, d.escalation_factor) == (
+        timedelta(seconds=30), timedelta(minutes=15), 0.25)
