@@ -301,8 +301,7 @@ class Engine:
         self._workflow = workflow
         ws = self._ws
         ws.settings = settings
-        for conversation in ws.conversations.values():
-            ws.sync(conversation)
+        ws.retime_all()
         self._advance()
         self._commit()
 

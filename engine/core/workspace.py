@@ -45,17 +45,27 @@ class Workspace:
         """After any change: re-index, re-derive the timers, remember to persist."""
         self.router.sync_conversation(conversation)
         self._retime(conversation)
-
-    def _retime(self, conversation: Conversation) -> None:
-        """Re-derive the timers of a conversation the router already re-indexed."""
-        timers = deadlines(conversation, self.settings.for_channel(conversation.channel))
-        if timers != conversation.timers:
-            previous = conversation.timers
-            fresh = {k: v for k, v in timers.items() if previous.get(k) != v}
-            conversation.timers = timers  # a new dict: snapshots never share it
-            if fresh:
-                self.timers.schedule(conversation.id, fresh)
         self._dirty_conversations.add(conversation.id)
+
+    def _retime(self, conversation: Conversation) -> bool:
+        """Re-derive the timers of a conversation the router already re-indexed;
+        True if they changed."""
+        timers = deadlines(conversation, self.settings.for_channel(conversation.channel))
+        if timers == conversation.timers:
+            return False
+        previous = conversation.timers
+        fresh = {k: v for k, v in timers.items() if previous.get(k) != v}
+        conversation.timers = timers  # a new dict: snapshots never share it
+        if fresh:
+            self.timers.schedule(conversation.id, fresh)
+        return True
+
+    def retime_all(self) -> None:
+        """After a settings swap: every timer follows the new durations; only the
+        conversations whose deadlines moved need saving."""
+        for conversation in self.conversations.values():
+            if self._retime(conversation):
+                self._dirty_conversations.add(conversation.id)
 
     def sync_agent(self, agent: Agent) -> None:
         self.router.sync_agent(agent)
@@ -75,6 +85,7 @@ class Workspace:
                 conversation = self.conversations.get(conversation_id)
                 if conversation is not None:
                     self._retime(conversation)
+                    self._dirty_conversations.add(conversation_id)
             if event.agent_id is not None and event.agent_id in self.agents:
                 self._dirty_agents.add(event.agent_id)
         self.changes.events.extend(events)

@@ -399,3 +399,21 @@ def test_duplicate_message_id_returns_the_first_outcome_and_changes_nothing() ->
     assert again.duplicate and not first.duplicate
     assert again.decision == first.decision
     assert desk.conv("c-1").state is State.ASSIGNED
+
+
+def test_new_settings_move_pending_timers_and_save_only_what_changed() -> None:
+    from engine.core.settings import RoutingSettings
+
+    desk = Desk()
+    desk.agent("a-1")
+    desk.customer("c-1", channel="sms")
+    desk.reply("c-1")  # inactive at 10:30 under the defaults
+    desk.customer("c-2", channel="web")
+    desk.engine.drain_changes()
+    desk.engine.replace_rules(
+        RoutingSettings(channels={"sms": {"inactivity_timeout": timedelta(minutes=5)}}),
+        desk.engine.workflow,
+    )
+    assert set(desk.engine.drain_changes().conversations) == {"c-1"}
+    desk.until("10:05")
+    assert [e.conversation_id for e in desk.engine.tick()] == ["c-1"]
