@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from importlib import metadata as package_metadata
 from pathlib import Path
@@ -79,14 +80,14 @@ class _Block:
         self._idf = idf
         self._offset = offset
         self._per_word = per_word
-        self._word_columns: dict[str, NDArray[np.intp]] = {}
+        self._word_columns: dict[str, list[int]] = {}
 
-    def _columns(self, grams: list[str]) -> NDArray[np.intp]:
-        get = self._vocabulary.get
-        found = np.fromiter((get(gram, -1) for gram in grams), dtype=np.intp, count=len(grams))
-        return found[found >= 0]
+    def _columns(self, grams: list[str]) -> list[int]:
+        # Columns are absolute (block offset added) so blocks concatenate directly.
+        get, offset = self._vocabulary.get, self._offset
+        return [offset + i for i in map(get, grams) if i is not None]
 
-    def _columns_of_word(self, word: str) -> NDArray[np.intp]:
+    def _columns_of_word(self, word: str) -> list[int]:
         columns = self._word_columns.get(word)
         if columns is None:
             columns = self._columns(self._analyzer(word))
@@ -95,22 +96,23 @@ class _Block:
         return columns
 
     def features(self, text: str) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
-        """Column indices and TF-IDF values of `text` in this block."""
+        """Column indices (absolute) and TF-IDF values of `text` in this block."""
         if self._per_word:
-            words = text.split()
-            if not words:
-                return np.empty(0, dtype=np.intp), np.empty(0)
-            found = np.concatenate([self._columns_of_word(word) for word in words])
+            found: list[int] = []
+            for word in text.split():
+                found.extend(self._columns_of_word(word))
         else:
             found = self._columns(self._analyzer(text))
-        index, counts = np.unique(found, return_counts=True)
+        counts = Counter(found)
+        index = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
         # Sublinear tf times idf, then L2-normalised within the block, as
         # TfidfVectorizer(sublinear_tf=True) does.
-        values = (1.0 + np.log(counts)) * self._idf[index]
+        values = (1.0 + np.log(tf)) * self._idf[index - self._offset]
         norm = math.sqrt(float(values @ values))
         if norm > 0.0:
             values /= norm
-        return index + self._offset, values
+        return index, values
 
 
 class IntentModel:
@@ -195,11 +197,10 @@ class IntentModel:
     def probabilities(self, text: str) -> NDArray[np.float64]:
         """Calibrated probabilities of a raw message, in the order of `labels`."""
         normalised = lemma_text(text)
-        scores = self._intercept.copy()
-        for block in self._blocks:
-            columns, values = block.features(normalised)
-            if len(columns):
-                scores += values @ self._coef[columns]
+        parts = [block.features(normalised) for block in self._blocks]
+        columns = np.concatenate([columns for columns, _ in parts])
+        values = np.concatenate([values for _, values in parts])
+        scores = self._intercept + values @ self._coef[columns]
         return self._calibrate(scores)
 
     def _calibrate(self, scores: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -116,3 +116,24 @@ def test_evaluate_refuses_a_missing_model(tmp_path: Path) -> None:
     result = runner.invoke(app, ["evaluate", "--model", str(tmp_path / "nothing")])
     assert result.exit_code == 1
     assert "metadata is missing" in result.output
+
+
+def test_evaluate_cross_validates_on_training_data_on_request(data_tree: Path) -> None:
+    assert _train(data_tree, "--promote")[0] == 0
+    result = runner.invoke(
+        app,
+        [
+            "evaluate",
+            "--model",
+            str(data_tree / "models" / "inbound"),
+            "--eval",
+            str(data_tree / "eval"),
+            "--data",
+            str(data_tree / "data"),
+            "--cv",
+            "2",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "fold 2/2" in result.output
+    assert "2-fold cross-validation" in result.output
