@@ -8,6 +8,7 @@ what that changed, and returns the parts the API needs. Blocking: run it off the
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -104,6 +105,8 @@ def start_services(
         if events:
             hub.publish(events)
 
+    # what was restored lives as long as the process: keep it out of collector passes
+    gc.freeze()
     runtime = Runtime(
         engine, store, metrics, on_committed=on_committed, max_batch=settings.max_commit_batch
     )
