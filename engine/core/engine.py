@@ -118,23 +118,28 @@ class Engine:
     # -- conversations ----------------------------------------------------------------
 
     def close_conversation(self, conversation_id: str, reason: str) -> Conversation:
-        at = self._now()
+        """Close by hand (desk, supervisor, API); closing a closed one changes nothing."""
         conversation = self._get(conversation_id)
+        at = self._now()
         if conversation.state is not State.CLOSED:
-            self._ws.close(conversation, reason, at)
-            self._commit()
+            self._ws.close(conversation, reason or "closed", at)
+        self._commit()
         return conversation.snapshot()
 
     def inactivate_conversation(
         self, conversation_id: str, reason: str = "agent_paused"
     ) -> Conversation:
-        at = self._now()
+        """Pause by hand: the slot is freed, the agent stays its last agent."""
         conversation = self._get(conversation_id)
         if conversation.state is State.CLOSED:
             raise ConversationClosed(conversation_id)
-        if conversation.state is not State.INACTIVE:
-            self._ws.inactivate(conversation, reason, at)
+        at = self._now()
+        if conversation.state is State.CLOSED:  # a timer closed it just now
             self._commit()
+            raise ConversationClosed(conversation_id)
+        if conversation.state is not State.INACTIVE:
+            self._ws.inactivate(conversation, reason or "agent_paused", at)
+        self._commit()
         return conversation.snapshot()
 
     def _get(self, conversation_id: str) -> Conversation:
@@ -204,19 +209,16 @@ class Engine:
 
     def take_more_work(self, agent_id: str) -> Conversation | None:
         """Manual pick-up of the best queued conversation, allowed up to max load."""
-        at = self._now()
         ws = self._ws
         agent = ws.agents.get(agent_id)
         if agent is None:
             raise UnknownAgent(agent_id)
-        if not takes_manual_pickup(agent):
-            return None
-        conversation = ws.router.best_queued_for(agent)
-        if conversation is None:
-            return None
-        ws.emit([ws.router.assign(conversation, agent, at, "manual")])
+        at = self._now()
+        conversation = ws.router.best_queued_for(agent) if takes_manual_pickup(agent) else None
+        if conversation is not None:
+            ws.emit([ws.router.assign(conversation, agent, at, "manual")])
         self._commit()
-        return conversation.snapshot()
+        return conversation.snapshot() if conversation is not None else None
 
     # -- time -------------------------------------------------------------------------
 
