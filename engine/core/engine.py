@@ -131,10 +131,8 @@ class Engine:
     ) -> Conversation:
         """Pause by hand: the slot is freed, the agent stays its last agent."""
         conversation = self._get(conversation_id)
-        if conversation.state is State.CLOSED:
-            raise ConversationClosed(conversation_id)
         at = self._now()
-        if conversation.state is State.CLOSED:  # a timer closed it just now
+        if conversation.state is State.CLOSED:  # perhaps a due timer closed it just now
             self._commit()
             raise ConversationClosed(conversation_id)
         if conversation.state is not State.INACTIVE:
