@@ -14,8 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.core.clock import Clock
+from engine.core.engine import Engine
 from engine.core.intents import IntentCatalogue
 from engine.core.settings import RoutingSettings
+from engine.core.store import Store
 from engine.core.workflow import WorkflowRules
 from engine.rulesio.catalogue import catalogue_from
 from engine.rulesio.errors import FileError, FilesInvalid
@@ -56,3 +59,9 @@ def load_engine_rules(rules_dir: Path | str) -> EngineRules:
     if errors or catalogue is None or workflow is None or routing is None:
         raise FilesInvalid(errors)
     return EngineRules(catalogue, workflow, routing)
+
+
+def start_engine(rules_dir: Path | str, clock: Clock, store: Store | None = None) -> Engine:
+    """An engine on the rules under `rules_dir`; refuses (FilesInvalid) if any is invalid."""
+    rules = load_engine_rules(rules_dir)
+    return Engine(rules.routing, rules.workflow, clock, store)

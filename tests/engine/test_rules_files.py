@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import shutil
 import textwrap
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from engine.core.clock import ManualClock
 from engine.core.intents import DEFAULT_CATALOGUE
 from engine.core.settings import RoutingSettings
 from engine.core.workflow import DEFAULT_WORKFLOW
-from engine.rulesio.bundle import load_engine_rules
+from engine.rulesio.bundle import load_engine_rules, start_engine
 from engine.rulesio.catalogue import load_catalogue
 from engine.rulesio.durations import format_duration, parse_duration
 from engine.rulesio.errors import FilesInvalid
@@ -20,6 +21,7 @@ from engine.rulesio.routing import load_routing
 from engine.rulesio.workflow import load_workflow
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
+START = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -52,6 +54,12 @@ def test_shipped_rules_are_valid_and_match_the_built_in_defaults() -> None:
 
 def test_shipped_rule_two_is_close_when_no_more_help_needed() -> None:
     assert load_engine_rules(RULES).workflow.rules[1].id == "close-when-no-more-help-needed"
+
+
+def test_an_engine_starts_on_the_shipped_rules() -> None:
+    engine = start_engine(RULES, ManualClock(START))
+    assert engine.workflow == DEFAULT_WORKFLOW
+    assert engine.settings.for_channel("whatsapp").inactivity_timeout == timedelta(hours=1)
 
 
 # -- workflow.yaml -------------------------------------------------------------------------
@@ -329,7 +337,7 @@ def test_bundle_reports_every_file_and_the_engine_does_not_start(tmp_path: Path)
     (base / "routing.yaml").write_text(routing.replace("max_concurrency: 5",
                                                        "max_concurrency: 2"), encoding="utf-8")
     with pytest.raises(FilesInvalid) as caught:
-        load_engine_rules(base)
+        start_engine(base, ManualClock(START))
     files = sorted({Path(e.path).name for e in caught.value.errors})
     assert files == ["routing.yaml", "workflow.yaml"]
     assert {e.code for e in caught.value.errors} == {"T005", "T009"}
