@@ -28,13 +28,17 @@ _COMPACT_AFTER = 64
 
 
 class _Group:
-    """One skill set's sorted keys; `stale` counts keys no longer current."""
+    """One skill set's sorted keys; `stale` counts keys no longer current; `head` caches
+    the first current key while `known` (a routing decision looks at every matching
+    group's head, and most groups did not change since the last look)."""
 
-    __slots__ = ("keys", "stale")
+    __slots__ = ("head", "keys", "known", "stale")
 
     def __init__(self) -> None:
         self.keys = SortedList()
         self.stale = 0
+        self.head: Any = None
+        self.known = True
 
 
 class _Grouped(Generic[K]):
@@ -72,18 +76,22 @@ class _Grouped(Generic[K]):
             group = self._groups[skills] = _Group()
             self._match_cache.clear()
         group.keys.add(key)
+        if group.known and (group.head is None or key < group.head):
+            group.head = key
         self._where[item_id] = (skills, key)
         if old is not None:
-            self._retire(old[0])  # after the new key is current, so a rebuild keeps it
+            self._retire(*old)  # after the new key is current, so a rebuild keeps it
 
     def discard(self, item_id: str) -> None:
         old = self._where.pop(item_id, None)
         if old is not None:
-            self._retire(old[0])
+            self._retire(*old)
 
-    def _retire(self, skills: frozenset[str]) -> None:
+    def _retire(self, skills: frozenset[str], key: K) -> None:
         group = self._groups[skills]
         group.stale += 1
+        if group.head is key:
+            group.known = False
         if group.stale > _COMPACT_AFTER and group.stale * 2 > len(group.keys):
             group.keys = SortedList(k for k in group.keys if self._current(k))
             group.stale = 0
@@ -93,16 +101,23 @@ class _Grouped(Generic[K]):
         return where is not None and where[1] is key
 
     def _head(self, group: _Group) -> K | None:
+        if group.known:
+            head: K | None = group.head
+            return head
         keys = group.keys
         where_of = self._where
+        found: K | None = None
         while keys:
             key: K = keys[0]
             where = where_of.get(key[-1])
             if where is not None and where[1] is key:
-                return key
+                found = key
+                break
             keys.pop(0)  # SortedList's fast path for the head
             group.stale -= 1
-        return None
+        group.head = found
+        group.known = True
+        return found
 
     def _matching(self, skills: frozenset[str], *, groups_within: bool) -> list[_Group]:
         cached = self._match_cache.get(skills)
