@@ -81,7 +81,7 @@ def build_pipeline(
         ]
     )
     classifier = CalibratedClassifierCV(
-        LinearSVC(C=C),
+        LinearSVC(C=C, random_state=random_state),
         method=calibration,
         cv=StratifiedKFold(folds, shuffle=True, random_state=random_state),
         ensemble=False,
