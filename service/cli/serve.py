@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -32,6 +32,17 @@ def tune_garbage_collector() -> None:
     show up as latency spikes. Reference counting frees almost everything anyway.
     """
     gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 100)
+
+
+def parse_moment(text: str) -> datetime:
+    """An ISO 8601 moment; naive ones are taken as UTC. Bad input is a usage error."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is not an ISO 8601 time", param_hint="--clock-start"
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def database_url(db: str) -> str:
@@ -73,8 +84,11 @@ def serve(
         ClockChoice, typer.Option(help="`manual`: time moves only by POST /v1/admin/clock.")
     ] = ClockChoice.wall,
     clock_start: Annotated[
-        datetime | None,
-        typer.Option(help="Start of a manual clock on a new database (UTC)."),
+        str | None,
+        typer.Option(
+            help="Start of a manual clock (ISO 8601, UTC when no offset is given); a later "
+            "start than the stored time moves the clock forward.",
+        ),
     ] = None,
     rules: Annotated[Path, typer.Option(help="Rules directory.")] = Path("rules"),
     models: Annotated[Path, typer.Option(help="Models directory.")] = Path("models"),
@@ -92,6 +106,7 @@ def serve(
     from service.rules import load_active_rules
     from service.tokens import Role
 
+    start = parse_moment(clock_start) if clock_start is not None else None
     configure_logging(log_level)
     tune_garbage_collector()
     url = database_url(db)
@@ -110,7 +125,6 @@ def serve(
             sys.stdout.flush()
     finally:
         store.close()
-    start = clock_start.astimezone() if clock_start and clock_start.tzinfo is None else clock_start
     settings = Settings(
         db_url=url,
         rules_dir=rules,

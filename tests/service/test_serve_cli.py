@@ -1,0 +1,65 @@
+"""`tidal serve` on a new database: it creates an admin token and says how to use it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.service.conftest import MODELS_DIR, RULES_DIR
+from tests.service.test_crash import _free_port
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
+
+
+def _start(db: Path, port: int, out: Path) -> subprocess.Popen[bytes]:
+    with out.open("wb") as sink:
+        return subprocess.Popen(
+            [sys.executable, "-c", "from service.cli import main; main()", "serve",
+             "--db", str(db), "--port", str(port), "--rules", str(RULES_DIR),
+             "--models", str(MODELS_DIR)],
+            stdout=sink, stderr=subprocess.DEVNULL,
+        )
+
+
+def _wait_healthy(port: int, process: subprocess.Popen[bytes]) -> None:
+    for _ in range(600):
+        assert process.poll() is None, "tidal serve exited"
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError("tidal serve did not start")
+
+
+def test_first_start_prints_a_working_admin_token_and_later_starts_do_not(
+    tmp_path: Path,
+) -> None:
+    db, port = tmp_path / "new.db", _free_port()
+    first_out = tmp_path / "first.txt"
+    process = _start(db, port, first_out)
+    try:
+        _wait_healthy(port, process)
+        banner = first_out.read_text()
+        token = next(w for w in banner.split() if w.startswith("tidal_"))
+        assert f"curl -H \"Authorization: Bearer {token}\" http://127.0.0.1:{port}/v1/agents" \
+            in banner
+        answer = httpx.get(f"http://127.0.0.1:{port}/v1/agents",
+                           headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 200
+    finally:
+        process.terminate()
+        process.wait(30)
+    second_out = tmp_path / "second.txt"
+    process = _start(db, port, second_out)
+    try:
+        _wait_healthy(port, process)
+        assert "tidal_" not in second_out.read_text()
+    finally:
+        process.terminate()
+        process.wait(30)
