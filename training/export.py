@@ -8,6 +8,7 @@ new one, never half of either.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -30,6 +31,7 @@ from engine.classify.model import (
     sha256_of,
 )
 from training.estimator import IntentClassifier
+from training.thresholds import ESCALATION_BETAS
 
 LIBRARIES = ("scikit-learn", "spacy", "spacy-lookups-data", "numpy", "scipy")
 
@@ -100,7 +102,10 @@ def model_metadata(
             "type": "LinearSVC (one-vs-rest, squared hinge)",
             "C": model.C,
             "calibration": f"{model.calibration}, {model.calibration_cv}-fold, ensemble=False",
-            "thresholds": f"F{model.threshold_beta} on {model.threshold_cv}-fold out-of-fold",
+            "thresholds": (
+                f"F{model.threshold_beta} (F1 for {', '.join(sorted(ESCALATION_BETAS))}) "
+                f"on {model.threshold_cv}-fold out-of-fold"
+            ),
         },
         "libraries": library_versions(),
         "training_data": {"sha256": data_hash, "examples": examples},
@@ -128,7 +133,7 @@ def write_model_dir(
         day = str(metadata["created_at"])[:10]
         final = {
             **metadata,
-            "version": f"{metadata['name']}-{day}-{digest[:7]}",
+            "version": f"{metadata['name']}-{day}-{_fingerprint(metadata, digest)}",
             "artifact": {"file": ARTIFACT_FILENAME, "sha256": digest},
         }
         (staging / METADATA_FILENAME).write_text(
@@ -142,6 +147,18 @@ def write_model_dir(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return final
+
+
+def _fingerprint(metadata: dict[str, Any], artifact_sha256: str) -> str:
+    """Seven hex digits that change with the arrays or anything that shapes predictions.
+
+    The thresholds live in the metadata, not the artifact, so the artifact digest alone
+    would give two differently thresholded models the same version.
+    """
+    content = {k: v for k, v in metadata.items() if k != "created_at"}
+    content["artifact_sha256"] = artifact_sha256
+    encoded = json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
+    return hashlib.sha256(encoded).hexdigest()[:7]
 
 
 def swap_into_place(staging: Path, target: Path) -> None:

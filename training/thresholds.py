@@ -6,11 +6,15 @@ intent hides a customer's message (a `thanks` that was a question gets ignored, 
 `goodbye` closes the conversation), whereas a wrong fallback only costs an agent a
 glance. So thresholds are tuned for F-beta with beta < 1, which weighs precision
 above recall.
+
+Escalation intents are the exception: a missed `urgent` or `request_human` leaves a
+customer with a stolen card in the ordinary queue, while a false one only costs a
+supervisor's look. They are tuned for plain F1 (`ESCALATION_BETAS`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,6 +25,9 @@ THRESHOLD_GRID: tuple[float, ...] = tuple(round(0.30 + 0.05 * i, 2) for i in ran
 
 #: Used for an intent the held-out data never predicted: no evidence either way.
 DEFAULT_THRESHOLD = 0.5
+
+#: Per-intent F-beta overriding the default beta (see the module docstring).
+ESCALATION_BETAS: dict[str, float] = {"urgent": 1.0, "request_human": 1.0}
 
 
 def apply_thresholds(
@@ -55,8 +62,11 @@ def tune_thresholds(
     fallback: str,
     beta: float = 0.5,
     grid: Sequence[float] = THRESHOLD_GRID,
+    betas: Mapping[str, float] | None = None,
 ) -> dict[str, float]:
     """The threshold of every intent that maximises its F-beta on held-out predictions.
+
+    `betas` overrides `beta` for some intents (by default `ESCALATION_BETAS`).
 
     `proba` must come from a model that did not see `y_true` (out-of-fold or held-out
     predictions). Ties go to the lowest threshold. The fallback intent needs none (0.0).
@@ -65,8 +75,10 @@ def tune_thresholds(
     top_index = proba.argmax(axis=1)
     top_intent = np.asarray(classes)[top_index]
     top_proba = proba[np.arange(len(truth)), top_index]
+    overrides = ESCALATION_BETAS if betas is None else betas
     thresholds: dict[str, float] = {}
     for intent in classes:
+        intent_beta = overrides.get(str(intent), beta)
         if intent == fallback:
             thresholds[str(intent)] = 0.0
             continue
@@ -79,7 +91,10 @@ def tune_thresholds(
         for threshold in grid:
             accepted = proposed & (top_proba >= threshold)
             score = _f_beta(
-                int((accepted & (truth == intent)).sum()), int(accepted.sum()), actual, beta
+                int((accepted & (truth == intent)).sum()),
+                int(accepted.sum()),
+                actual,
+                intent_beta,
             )
             if score > best_score:
                 best_score, best_threshold = score, float(threshold)

@@ -145,3 +145,19 @@ def test_artifact_loads_without_pickle(fitted: IntentClassifier, tmp_path: Path)
     _save(fitted, tmp_path / "m")
     with np.load(tmp_path / "m" / ARTIFACT_FILENAME, allow_pickle=False) as arrays:
         assert all(arrays[name].dtype != object for name in arrays.files)
+
+
+def test_version_changes_with_thresholds_but_not_with_the_clock(
+    fitted: IntentClassifier, tmp_path: Path
+) -> None:
+    arrays = model_arrays(fitted)
+    metadata = model_metadata(fitted, "inbound", "inbound", "0" * 64, 30)
+    first = write_model_dir(tmp_path / "a", arrays, metadata)
+    later = write_model_dir(
+        tmp_path / "b", arrays, {**metadata, "created_at": metadata["created_at"][:10] + "T23:59Z"}
+    )
+    stricter = write_model_dir(
+        tmp_path / "c", arrays, {**metadata, "thresholds": {"greeting": 0.99}}
+    )
+    assert first["version"] == later["version"]
+    assert first["version"] != stricter["version"]

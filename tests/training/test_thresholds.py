@@ -47,3 +47,14 @@ def test_apply_thresholds_falls_back_below_threshold() -> None:
         "gratitude",
         "other",
     ]
+
+
+def test_escalation_intents_weigh_recall_as_much_as_precision() -> None:
+    # Two emergencies at 0.56-0.58 sit below two false alarms at 0.57-0.6:
+    # precision-first tuning rises above all four and misses the emergencies; F1 keeps them.
+    classes = ["other", "urgent"]
+    top = [0.95, 0.9, 0.85, 0.58, 0.56, 0.6, 0.57]
+    proba = np.array([[1.0 - p, p] for p in top])
+    truth = ["urgent"] * 5 + ["other"] * 2
+    assert tune_thresholds(truth, proba, classes, "other")["urgent"] <= 0.55
+    assert tune_thresholds(truth, proba, classes, "other", betas={})["urgent"] >= 0.65
