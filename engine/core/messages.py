@@ -139,7 +139,8 @@ def _apply(
         changed = ws.await_agent(c, at, urgent=urgent)
         ws.emit([changed] if changed else [])
     elif effect is Effect.AWAIT_CUSTOMER:
-        ws.await_customer(c, at)
+        handed_over = ws.await_customer(c, at)
+        ws.emit([handed_over] if handed_over else [])
     elif effect is Effect.HOLD:
         ws.emit([ws.hold(c, at)])
     return None

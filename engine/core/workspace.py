@@ -136,8 +136,10 @@ class Workspace:
         continuing = c.awaiting is Awaiting.AGENT and c.respond_by is not None
         if continuing and c.respond_by is not None and c.respond_by <= candidate:
             if urgent and ESCALATED not in c.boosts:
+                # the deadline stays, but the desk must show why it is urgent now
                 c.boosts = (*c.boosts, ESCALATED)
                 self.sync(c)
+                return self._priority_changed(c, at, "escalated")
             return None
         if not continuing:
             c.awaiting = Awaiting.AGENT
@@ -167,11 +169,12 @@ class Workspace:
         self.sync(c)
         return self._priority_changed(c, at)
 
-    def await_customer(self, conversation: Conversation, at: datetime) -> None:
+    def await_customer(self, conversation: Conversation, at: datetime) -> Event | None:
+        """Hand the turn to the customer; the event tells the agent's desk it moved."""
         c = conversation
         if c.awaiting is Awaiting.CUSTOMER:
             self.sync(c)  # the inactivity timer restarts from this latest agent message
-            return
+            return None
         c.awaiting = Awaiting.CUSTOMER
         c.awaiting_since = at
         c.customer_turn_since = at
@@ -180,10 +183,13 @@ class Workspace:
         c.boosts = ()
         c.overdue_notified = False
         self.sync(c)
+        return self._priority_changed(c, at, "awaiting_customer")
 
-    def _priority_changed(self, c: Conversation, at: datetime) -> Event:
+    def _priority_changed(
+        self, c: Conversation, at: datetime, reason: str = "respond_by"
+    ) -> Event:
         return Event(
-            EventKind.PRIORITY_CHANGED, at, c.id, c.agent_id, "respond_by",
+            EventKind.PRIORITY_CHANGED, at, c.id, c.agent_id, reason,
             {
                 "respond_by": c.respond_by.isoformat() if c.respond_by else None,
                 "target_seconds": c.target_seconds,

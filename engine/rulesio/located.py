@@ -86,7 +86,9 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, loc: Location, doc: Located
             key = loader.construct_object(key_node, deep=True)
             key_line = key_node.start_mark.line + 1
             if not isinstance(key, str | int | float | bool) and key is not None:
-                doc.errors.append(FileError(doc.path, key_line, "T001", "mapping keys must be scalars"))
+                doc.errors.append(
+                    FileError(doc.path, key_line, "T001", "mapping keys must be scalars")
+                )
                 continue
             if key in first_seen:
                 doc.errors.append(

@@ -162,6 +162,20 @@ def test_agent_reply_hands_the_turn_to_the_customer() -> None:
     outcome = desk.reply("c-1", "other")
     assert outcome.conversation.awaiting is Awaiting.CUSTOMER
     assert outcome.conversation.respond_by is None
+    # the agent's desk learns the conversation moved to "waiting on the customer"
+    handed_over = [e for e in outcome.events if e.kind is EventKind.PRIORITY_CHANGED]
+    assert [(e.agent_id, e.reason) for e in handed_over] == [("a-1", "awaiting_customer")]
+
+
+def test_escalation_that_keeps_the_deadline_still_tells_the_desk() -> None:
+    desk = Desk()
+    desk.agent("a-1")
+    desk.customer("c-1")
+    desk.wait(seconds=100)  # an escalated target from now would end after 10:02
+    outcome = desk.customer("c-1", "urgent")
+    assert outcome.conversation.respond_by == at("10:02:00")
+    changed = [e for e in outcome.events if e.kind is EventKind.PRIORITY_CHANGED]
+    assert [(e.reason, e.data["boosts"]) for e in changed] == [("escalated", ["escalated"])]
 
 
 def test_hold_keeps_the_turn_with_the_agent_for_hold_grace() -> None:
