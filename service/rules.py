@@ -60,23 +60,9 @@ def load_active_rules(rules_dir: Path, models_dir: Path, generation: int) -> Act
     so one refusal lists the errors of all files. Blocking (reads files, builds spaCy
     matchers, loads models): call it off the event loop.
     """
-    from engine.classify.loading import load_scorers
+    from engine.classify.loading import load_rules, load_scorers
     from engine.classify.pipeline import Classifier
-    from engine.classify.rule_files import check_intent_rules, intent_rule_files
-    from engine.core.intents import DEFAULT_CATALOGUE
-    from engine.rulesio.bundle import load_engine_rules
-    from engine.rulesio.errors import FileError, FilesInvalid
 
-    errors: list[FileError] = []
-    engine_rules = None
-    try:
-        engine_rules = load_engine_rules(rules_dir)
-    except FilesInvalid as exc:
-        errors.extend(exc.errors)
-    catalogue = engine_rules.catalogue if engine_rules is not None else DEFAULT_CATALOGUE
-    intents, intent_errors = check_intent_rules(intent_rule_files(rules_dir), catalogue)
-    errors.extend(intent_errors)
-    if errors or engine_rules is None or intents is None:
-        raise FilesInvalid(errors)
-    classifier = CachedClassifier(Classifier(intents, load_scorers(models_dir)))
-    return ActiveRules(generation, classifier, engine_rules, rules_dir, models_dir)
+    rule_set = load_rules(rules_dir)
+    classifier = CachedClassifier(Classifier(rule_set.intents, load_scorers(models_dir)))
+    return ActiveRules(generation, classifier, rule_set.engine, rules_dir, models_dir)
