@@ -32,6 +32,7 @@ PROBLEM_TYPES: dict[str, tuple[int, str]] = {
     "unsupported-media-type": (415, "The request body must be JSON"),
     "validation": (422, "The request is not valid"),
     "rules-invalid": (422, "The rule files are not valid; the old rules stay in use"),
+    "model-refused": (422, "A model cannot be used; the old rules and models stay in use"),
     "internal": (500, "Internal error"),
     "unavailable": (503, "The service cannot accept changes"),
 }

@@ -6,6 +6,7 @@ import anyio
 from fastapi import APIRouter
 from starlette.responses import Response
 
+from engine.classify.model import ModelRefused
 from engine.core.engine import Engine
 from engine.rulesio.errors import FilesInvalid
 from service.api.deps import ServicesDep, json_response
@@ -40,6 +41,8 @@ async def reload_rules(caller: Caller, services: ServicesDep) -> Response:
                 f"{len(exc.errors)} error(s) in the rule files",
                 errors=[str(e) for e in exc.errors],
             ) from None
+        except ModelRefused as exc:
+            raise Problem("model-refused", str(exc), errors=[str(exc)]) from None
         except (OSError, ValueError) as exc:
             raise Problem("rules-invalid", str(exc), errors=[str(exc)]) from None
 

@@ -98,6 +98,7 @@ def serve(
     """Run the Tidal service and desk (SQLite by default; --db for PostgreSQL)."""
     import uvicorn
 
+    from engine.classify.model import ModelRefused
     from engine.rulesio.errors import FilesInvalid
     from service.app import create_app
     from service.config import Settings
@@ -115,6 +116,9 @@ def serve(
     except FilesInvalid as exc:
         for error in exc.errors:
             typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    except ModelRefused as exc:
+        typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
     store = DurableStore(url)
     try:
