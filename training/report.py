@@ -110,7 +110,7 @@ def model_card(
         "",
         "- English only; no conversation context (the workflow rules add it).",
         "- A bag of n-grams: negation and sarcasm far from the key words can fool it; "
-        "mixed messages (\"thanks! one more thing...\") rely on the `other` examples.",
+        'mixed messages ("thanks! one more thing...") rely on the `other` examples.',
         "- Probabilities are calibrated on the training distribution; new channels or "
         "products shift them, so re-check thresholds with `tidal evaluate` after retraining.",
         "",

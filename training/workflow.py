@@ -70,9 +70,7 @@ def train_direction(
         model = IntentModel.load(staging)
         metrics: dict[str, Any] = {"version": final["version"], "held_out": None}
         if held_out:
-            result = evaluate_model(
-                model, [e.text for e in held_out], [e.intent for e in held_out]
-            )
+            result = evaluate_model(model, [e.text for e in held_out], [e.intent for e in held_out])
             evaluation.append(result)
             metrics["held_out"] = result.to_json()
             write_confusion_png(
