@@ -2,9 +2,9 @@
 
 Training (`training/export.py`) precomputes everything the scikit-learn pipeline does
 into plain arrays: the n-gram vocabularies with their idf weights, the linear
-classifier's coefficients and the per-intent sigmoid calibration. Inference is then
-dict look-ups and one small matrix product per message, tens of microseconds instead
-of the milliseconds a `Pipeline.predict_proba` call costs.
+classifier's coefficients and the calibration (one temperature, or a Platt sigmoid per
+intent). Inference is then dict look-ups and one small matrix product per message,
+tens of microseconds instead of the milliseconds a `Pipeline.predict_proba` call costs.
 
 The artifact is an `.npz` of numeric and string arrays, read with `allow_pickle=False`
 so loading a model can never run code. `metadata.json` records its sha256; a model
@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from importlib import metadata as package_metadata
@@ -154,7 +155,7 @@ class IntentModel:
         try:
             with np.load(artifact, allow_pickle=False) as arrays:
                 stored = {name: arrays[name] for name in arrays.files}
-        except (OSError, ValueError) as error:
+        except (OSError, ValueError, zipfile.BadZipFile) as error:
             raise ModelRefused(f"{artifact}: not a readable model artifact ({error})") from error
         return cls._from_arrays(metadata, stored, artifact)
 
