@@ -75,6 +75,11 @@ def model_card(
         f"thresholds ({metadata['classifier']['thresholds']} of the training data); "
         f"below its threshold a message falls back to `{metadata['fallback']}`.",
         "",
+        "Chosen by 5-fold cross-validation on the training data (never on the held-out "
+        "set) among LinearSVC C in {0.25, 0.5, 1, 2}, temperature / sigmoid / isotonic "
+        "calibration, word-only and char-only features, and logistic regression; the "
+        "figures are in `training/README.md` (`python -m training.model_search`).",
+        "",
         "## Training data",
         "",
         f"{metadata['training_data']['examples']} examples from `training/data/"
