@@ -8,6 +8,7 @@ replay with a manual clock produces the same history as live time.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from datetime import datetime
 
 from engine.core.clock import Clock, ensure_utc
@@ -338,6 +339,11 @@ class Engine:
         for agent in ws.agents.values():
             ws.sync_agent(agent)
         ws.forget_unsaved()  # restored as stored: nothing to write back
+        # Timers that came due while nobody ran (a restart after downtime) fire at their
+        # own deadlines, not at the restart: history reads as if the engine never stopped.
+        resumed = _latest_activity(ws.conversations.values(), ws.agents.values())
+        if resumed is not None:
+            self._watermark = min(resumed, self._watermark)
         ws.emit(ws.router.rebalance(self._watermark))
         self._advance()
         self._commit()
@@ -363,3 +369,20 @@ def _agent_data(agent: Agent) -> dict[str, object]:
         "max_concurrency": agent.max_concurrency,
         "skills": sorted(agent.skills),
     }
+
+
+def _latest_activity(
+    conversations: Iterable[Conversation], agents: Iterable[Agent]
+) -> datetime | None:
+    """The latest moment restored state shows something happening: where history resumes."""
+    moments = [
+        moment
+        for c in conversations
+        for moment in (
+            c.opened_at, c.last_inbound_at, c.last_outbound_at, c.awaiting_since,
+            c.inactive_since, c.closed_at,
+        )
+        if moment is not None
+    ]
+    moments += [a.last_assigned_at for a in agents if a.last_assigned_at is not None]
+    return max(moments, default=None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from engine.core.engine import Engine
@@ -15,7 +17,7 @@ from engine.core.errors import (
     UnknownConversation,
 )
 from engine.core.intents import Classification
-from engine.core.model import Action, IncomingMessage, State
+from engine.core.model import Action, EventKind, IncomingMessage, State
 from engine.core.workflow import (
     DEFAULT_WORKFLOW,
     Conditions,
@@ -23,7 +25,7 @@ from engine.core.workflow import (
     WorkflowRules,
     shadowed_rules,
 )
-from tests.engine.harness import Desk
+from tests.engine.harness import Desk, at
 
 
 def with_first(rule: WorkflowRule) -> WorkflowRules:
@@ -151,6 +153,22 @@ def test_a_new_engine_on_the_same_store_restores_everything() -> None:
     again = restarted.handle(IncomingMessage("m-1", "c-1", "inbound", "x"),
                              Classification("other", 1.0, "rule"))
     assert again.duplicate
+
+
+def test_timers_due_during_downtime_fire_at_their_deadlines_after_a_restart() -> None:
+    desk = Desk()
+    desk.agent("a-1")
+    desk.customer("c-1")
+    desk.reply("c-1")  # 10:00:00: the customer's turn; inactive at 10:30
+    desk.engine.drain_changes()
+    desk.wait(hours=30)  # down for a day and more: inactive at 10:30, closed 24 h later
+    restarted = Engine(desk.engine.settings, desk.engine.workflow, desk.clock, desk.store)
+    fired = [(e.kind, e.at) for e in restarted.drain_changes().events if e.conversation_id]
+    assert fired == [
+        (EventKind.INACTIVATED, at("10:30")),
+        (EventKind.CLOSED, at("10:30") + timedelta(hours=24)),
+    ]
+    assert restarted.conversation("c-1").closed_at == at("10:30") + timedelta(hours=24)
 
 
 def test_drain_changes_hands_over_each_change_once() -> None:
