@@ -67,7 +67,7 @@ def require_role(principal: Principal, *roles: Role) -> None:
     """403 unless the principal has one of `roles`."""
     if principal.role not in roles:
         allowed = ", ".join(str(r) for r in roles)
-        raise Problem("forbidden", f"a {principal.role} token may not do this (needs: {allowed})")
+        raise Problem("forbidden", f"the {principal.role} role may not do this (needs: {allowed})")
 
 
 def require_agent_or(principal: Principal, agent_id: str, *roles: Role) -> None:

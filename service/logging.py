@@ -73,3 +73,8 @@ def configure_logging(level: str = "info") -> None:
         logger.propagate = True
     # our own access log replaces uvicorn's
     logging.getLogger("uvicorn.access").disabled = True
+    # spaCy announces every pipeline it initialises, on a handler of its own
+    spacy_log = logging.getLogger("spacy")
+    spacy_log.handlers[:] = []
+    spacy_log.propagate = True
+    spacy_log.setLevel(logging.WARNING)
