@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import typer
 
+from service.cli import classify, replay, rules, serve, token
+from training import cli as training_cli
+from training import cli_data
+
 app = typer.Typer(
     name="tidal",
     help="Tidal: classify and route contact-center messages.",
@@ -19,27 +23,13 @@ def _root() -> None:
     """Tidal: classify and route contact-center messages."""
 
 
-from service.cli import serve as _serve  # noqa: E402
-from service.cli import token as _token  # noqa: E402
-
-app.command("serve")(_serve.serve)
-app.add_typer(_token.app, name="token")
-
-from service.cli import classify as _classify  # noqa: E402
-from service.cli import replay as _replay  # noqa: E402
-from service.cli import rules as _rules  # noqa: E402
-
-app.add_typer(_rules.app, name="rules")
-app.command("classify")(_classify.classify)
-app.command("replay")(_replay.replay)
-
-from training import cli as _training  # noqa: E402
-
-_training.register(app)
-
-from training import cli_data as _data  # noqa: E402
-
-app.add_typer(_data.app, name="data")
+app.command("serve")(serve.serve)
+app.add_typer(token.app, name="token")
+app.add_typer(rules.app, name="rules")
+app.command("classify")(classify.classify)
+app.command("replay")(replay.replay)
+training_cli.register(app)
+app.add_typer(cli_data.app, name="data")
 
 
 def main() -> None:
