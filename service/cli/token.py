@@ -44,5 +44,5 @@ def create(
     finally:
         store.close()
     scope = f" for agent {agent}" if agent else ""
-    typer.echo(f"Created a {role.value} token{scope}. It is shown only once:", err=True)
+    typer.echo(f"Created a token with role {role.value}{scope}. It is shown only once:", err=True)
     typer.echo(token)
