@@ -197,7 +197,9 @@ class IntentModel:
 
     def probabilities(self, text: str) -> NDArray[np.float64]:
         """Calibrated probabilities of a raw message, in the order of `labels`."""
-        normalised = lemma_text(text)
+        return self._probabilities_of_lemmas(lemma_text(text))
+
+    def _probabilities_of_lemmas(self, normalised: str) -> NDArray[np.float64]:
         parts = [block.features(normalised) for block in self._blocks]
         columns = np.concatenate([columns for columns, _ in parts])
         values = np.concatenate([values for _, values in parts])
@@ -227,7 +229,17 @@ class IntentModel:
 
     def predict_proba(self, text: str) -> list[tuple[str, float]]:
         """Every intent with its probability, highest first (text is raw)."""
-        proba = self.probabilities(text)
+        return self._ranked(self.probabilities(text))
+
+    def predict_proba_lemmas(self, lemma_text: str) -> list[tuple[str, float]]:
+        """`predict_proba` of a message given as its lemma text (`features.lemma_text`).
+
+        The classification pipeline has already tokenized the message for the rules;
+        starting from its lemmas spares a second tokenization.
+        """
+        return self._ranked(self._probabilities_of_lemmas(lemma_text))
+
+    def _ranked(self, proba: NDArray[np.float64]) -> list[tuple[str, float]]:
         order = sorted(range(len(self.labels)), key=lambda i: (-proba[i], i))
         return [(self.labels[i], float(proba[i])) for i in order]
 

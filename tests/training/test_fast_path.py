@@ -36,3 +36,11 @@ def test_fast_path_matches_sklearn_on_the_evaluation_set(
     sklearn_labels = apply_thresholds(expected, fast.labels, fast.thresholds, fast.fallback)
     assert [fast.predict(text)[0] for text in texts] == sklearn_labels
     assert sklearn_labels == list(fitted.predict(texts))
+
+
+def test_the_lemma_entry_point_gives_the_same_probabilities_as_raw_text() -> None:
+    from engine.classify.features import lemma_text
+
+    model = IntentModel.load(Path(__file__).resolve().parents[2] / "models" / "inbound")
+    for text in ["No, that's all, thanks!", "my card is BLOCKED 😡", "brb", "I'm in a meeting"]:
+        assert model.predict_proba_lemmas(lemma_text(text)) == model.predict_proba(text)
