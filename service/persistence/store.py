@@ -106,11 +106,6 @@ def make_engine(url: str) -> Engine:
     return sa.create_engine(url, pool_size=8, pool_pre_ping=True)
 
 
-_DELETE_TIMERS = schema.timers.delete().where(
-    schema.timers.c.conversation_id == sa.bindparam("cid")
-)
-
-
 @cache
 def _upsert_statement(dialect: str, table: sa.Table) -> sa.Executable:
     """INSERT ... ON CONFLICT (primary key) DO UPDATE, built once per table."""
@@ -128,55 +123,110 @@ def _upsert(conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -
         conn.execute(_upsert_statement(conn.dialect.name, table), list(rows))
 
 
-def _conversation_row(c: Conversation) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "state": str(c.state),
-        "awaiting": str(c.awaiting) if c.awaiting is not None else None,
-        "agent_id": c.agent_id,
-        "last_agent_id": c.last_agent_id,
-        "channel": c.channel,
-        "customer_id": c.customer_id,
-        "respond_by": c.respond_by,
-        "opened_at": c.opened_at,
-        "closed_at": c.closed_at,
-        "close_reason": c.close_reason,
-        "version": c.version,
-        "snapshot": dumps(c),
-    }
+Row = tuple[Any, ...]
 
 
-def _agent_row(a: Agent) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "status": str(a.status),
-        "preferred_concurrency": a.preferred_concurrency,
-        "max_concurrency": a.max_concurrency,
-        "load": a.load,
-        "version": a.version,
-        "snapshot": dumps(a),
-    }
+class _WriterSql:
+    """The writer's statements as driver SQL, with rows as plain tuples.
+
+    SQLAlchemy's per-row parameter processing (compiled-statement lookup, bind
+    processors, dict-to-tuple conversion) cost the writer more than SQLite itself; the
+    writer's statements never change, so they are rendered once per dialect and run
+    with the driver's `executemany`. Values arrive ready for the driver: JSON as text,
+    timestamps as the dialect keeps them (see `timestamp`).
+    """
+
+    def __init__(self, dialect: sa.Dialect) -> None:
+        self.sqlite = dialect.name == "sqlite"
+        self._quote = dialect.identifier_preparer.quote
+        self._mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        self.upsert_conversation = self._upsert(schema.conversations)
+        self.upsert_agent = self._upsert(schema.agents)
+        self.upsert_meta = self._upsert(schema.meta)
+        self.insert_message = self._insert(schema.messages)
+        self.insert_event = self._insert(schema.events)
+        self.insert_timer = self._insert(schema.timers)
+        self.delete_timers = (
+            f"DELETE FROM {self._quote(schema.timers.name)} "
+            f"WHERE {self._quote('conversation_id')} = {self._mark}"
+        )
+
+    def timestamp(self, moment: datetime | None) -> Any:
+        """A datetime as `schema.UTCDateTime` stores it (SQLite: naive UTC text in
+        SQLAlchemy's format, so reads through SQLAlchemy parse it as before)."""
+        if moment is None:
+            return None
+        moment = moment.astimezone(UTC)
+        if self.sqlite:
+            return moment.replace(tzinfo=None).isoformat(" ", "microseconds")
+        return moment
+
+    def _insert(self, table: sa.Table) -> str:
+        names = ", ".join(self._quote(c.name) for c in table.columns)
+        marks = ", ".join(self._mark for _ in table.columns)
+        return f"INSERT INTO {self._quote(table.name)} ({names}) VALUES ({marks})"
+
+    def _upsert(self, table: sa.Table) -> str:
+        keys = [c.name for c in table.primary_key.columns]
+        updates = ", ".join(
+            f"{self._quote(c.name)} = excluded.{self._quote(c.name)}"
+            for c in table.columns
+            if c.name not in keys
+        )
+        conflict = ", ".join(self._quote(k) for k in keys)
+        return f"{self._insert(table)} ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
 
 
-def _message_row(seq: int, o: MessageOutcome, response: Mapping[str, Any]) -> dict[str, Any]:
+def _conversation_row(sql: _WriterSql, c: Conversation) -> Row:
+    # in the order of schema.conversations' columns
+    return (
+        c.id,
+        str(c.state),
+        str(c.awaiting) if c.awaiting is not None else None,
+        c.agent_id,
+        c.last_agent_id,
+        c.channel,
+        c.customer_id,
+        sql.timestamp(c.respond_by),
+        sql.timestamp(c.opened_at),
+        sql.timestamp(c.closed_at),
+        c.close_reason,
+        c.version,
+        dumps(c),
+    )
+
+
+def _agent_row(a: Agent) -> Row:
+    return (
+        a.id,
+        str(a.status),
+        a.preferred_concurrency,
+        a.max_concurrency,
+        a.load,
+        a.version,
+        dumps(a),
+    )
+
+
+def _message_row(sql: _WriterSql, seq: int, o: MessageOutcome, response: Mapping[str, Any]) -> Row:
     c = o.classification
-    return {
-        "message_id": o.message_id,
-        "seq": seq,
-        "conversation_id": o.conversation_id,
-        "direction": o.direction,
-        "received_at": o.received_at,
-        "intent": c.intent,
-        "confidence": c.confidence,
-        "source": c.source,
-        "action": str(o.decision.action),
-        "rule_id": o.decision.rule_id,
-        "reason": o.decision.reason,
-        "routing_agent_id": o.routing.agent_id,
-        "routing_reason": o.routing.reason,
-        "outcome": dumps(o),
-        "response": orjson.dumps(response).decode(),
-    }
+    return (
+        o.message_id,
+        seq,
+        o.conversation_id,
+        o.direction,
+        sql.timestamp(o.received_at),
+        c.intent,
+        c.confidence,
+        c.source,
+        str(o.decision.action),
+        o.decision.rule_id,
+        o.decision.reason,
+        o.routing.agent_id,
+        o.routing.reason,
+        dumps(o),
+        orjson.dumps(response).decode(),
+    )
 
 
 def _stored_event(row: Any) -> StoredEvent:
@@ -201,6 +251,7 @@ class DurableStore:
         self.engine = make_engine(url)
         self._next_event_id = 1
         self._next_message_seq = 1
+        self._sql: _WriterSql | None = None
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -228,62 +279,81 @@ class DurableStore:
         no gap and the caller may retry.
         """
         event_id, seq = self._next_event_id, self._next_message_seq
+        sql = self._writer_sql()
         stored: list[StoredEvent] = []
-        event_rows: list[dict[str, Any]] = []
+        event_rows: list[Row] = []
         for offset, row in enumerate(batch.events):
             event, message_id = row.event, row.message_id
-            data = event.data
+            kind = str(event.kind)
             stored.append(
                 StoredEvent(
                     id=event_id + offset,
-                    kind=str(event.kind),
+                    kind=kind,
                     at=event.at,
                     conversation_id=event.conversation_id,
                     agent_id=event.agent_id,
                     reason=event.reason,
                     message_id=message_id,
-                    data=data,
+                    data=event.data,
                     audience=row.audience,
                 )
             )
+            # in the order of schema.events' columns
             event_rows.append(
-                {
-                    "id": event_id + offset,
-                    "kind": str(event.kind),
-                    "at": event.at,
-                    "conversation_id": event.conversation_id,
-                    "agent_id": event.agent_id,
-                    "reason": event.reason,
-                    "message_id": message_id,
-                    "audience": row.audience,
-                    "data": dumps(data),
-                }
-            )
-        with self.engine.begin() as conn:
-            conversations = list(batch.conversations.values())
-            _upsert(conn, schema.conversations, [_conversation_row(c) for c in conversations])
-            if conversations:
-                # one prepared statement run per id (an IN list would be compiled anew)
-                conn.execute(_DELETE_TIMERS, [{"cid": c.id} for c in conversations])
-                timer_rows = [
-                    {"conversation_id": c.id, "kind": kind, "due_at": due}
-                    for c in conversations
-                    for kind, due in c.timers.items()
-                ]
-                if timer_rows:
-                    conn.execute(schema.timers.insert(), timer_rows)
-            _upsert(conn, schema.agents, [_agent_row(a) for a in batch.agents.values()])
-            if batch.messages:
-                conn.execute(
-                    schema.messages.insert(),
-                    [_message_row(seq + i, o, r) for i, (o, r) in enumerate(batch.messages)],
+                (
+                    event_id + offset,
+                    kind,
+                    sql.timestamp(event.at),
+                    event.conversation_id,
+                    event.agent_id,
+                    row.audience,
+                    event.reason,
+                    message_id,
+                    dumps(event.data),
                 )
-            if event_rows:
-                conn.execute(schema.events.insert(), event_rows)
-            _upsert(conn, schema.meta, [{"key": k, "value": v} for k, v in batch.meta.items()])
+            )
+        conversations = list(batch.conversations.values())
+        with self.engine.begin() as conn:
+            cursor = conn.connection.cursor()
+            try:
+                if conversations:
+                    cursor.executemany(
+                        sql.upsert_conversation, [_conversation_row(sql, c) for c in conversations]
+                    )
+                    cursor.executemany(sql.delete_timers, [(c.id,) for c in conversations])
+                    timer_rows = [
+                        (c.id, kind, sql.timestamp(due))
+                        for c in conversations
+                        for kind, due in c.timers.items()
+                    ]
+                    if timer_rows:
+                        cursor.executemany(sql.insert_timer, timer_rows)
+                if batch.agents:
+                    cursor.executemany(
+                        sql.upsert_agent, [_agent_row(a) for a in batch.agents.values()]
+                    )
+                if batch.messages:
+                    cursor.executemany(
+                        sql.insert_message,
+                        [
+                            _message_row(sql, seq + i, o, r)
+                            for i, (o, r) in enumerate(batch.messages)
+                        ],
+                    )
+                if event_rows:
+                    cursor.executemany(sql.insert_event, event_rows)
+                if batch.meta:
+                    cursor.executemany(sql.upsert_meta, list(batch.meta.items()))
+            finally:
+                cursor.close()
         self._next_event_id = event_id + len(event_rows)
         self._next_message_seq = seq + len(batch.messages)
         return stored
+
+    def _writer_sql(self) -> _WriterSql:
+        if self._sql is None:
+            self._sql = _WriterSql(self.engine.dialect)
+        return self._sql
 
     # -- restore ---------------------------------------------------------------------
 
