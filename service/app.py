@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +21,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from engine.core.errors import EngineError
 from service.api import admin, agents, conversations, events, messages, operations, queue
 from service.api.schemas import MessageIn
 from service.config import Settings
+from service.hot_route import PATH as HOT_PATH
+from service.hot_route import MessageRoute
 from service.metrics import Metrics
 from service.middleware import ServiceMiddleware
 from service.problems import (
@@ -127,7 +129,7 @@ def create_app(
             services.hub.close_all()
             await anyio.to_thread.run_sync(stop_services, services)
 
-    app = FastAPI(
+    app = TidalApp(
         title="Tidal",
         version="1",
         summary="Classify and route contact-center messages.",
@@ -149,14 +151,34 @@ def create_app(
         metrics=metrics,
         max_body_bytes=settings.max_body_bytes,
         access_log=access_log,
-        # the same endpoint as the documented route, minus the framework's routing and
-        # dependency machinery, which cost as much CPU as the endpoint itself
-        fast_routes={("POST", "/v1/messages"): plain_endpoint(messages.post_message)},
+    )
+    app.message_route = MessageRoute(
+        lambda: app.state.services,
+        metrics=metrics,
+        max_body_bytes=settings.max_body_bytes,
+        access_log=access_log,
+        errors=expected_error_response,
     )
     return app
 
 
-Endpoint = Callable[[Request], Awaitable[Response]]
+class TidalApp(FastAPI):
+    """The FastAPI app, with `POST /v1/messages` answered by `service.hot_route`."""
+
+    message_route: MessageRoute | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            self.message_route is not None
+            and scope["type"] == "http"
+            and scope["path"] == HOT_PATH
+            and scope["method"] == "POST"
+        ):
+            await self.message_route(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
 ErrorHandler = Callable[[Request, Exception], Coroutine[Any, Any, Response]]
 
 #: expected errors and their problem responses (anything else is a 500 problem)
@@ -176,24 +198,11 @@ def _all_error_handlers() -> dict[int | type[Exception], ErrorHandler]:
     return handlers
 
 
-def plain_endpoint(endpoint: Endpoint) -> ASGIApp:
-    """An endpoint `(Request) -> Response` as a plain ASGI app with the API's error
-    responses; unexpected errors propagate to the server-error handler (500)."""
-
-    async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive)
-        try:
-            response = await endpoint(request)
-        except Exception as exc:
-            handler = next(
-                (h for kind, h in _ERROR_HANDLERS.items() if isinstance(exc, kind)), None
-            )
-            if handler is None:
-                raise
-            response = await handler(request, exc)
-        await response(scope, receive, send)
-
-    return asgi
+async def expected_error_response(request: Request, exc: Exception) -> Response | None:
+    """The problem response for an expected error (as the app's handlers give it), or
+    None for anything else."""
+    handler = next((h for kind, h in _ERROR_HANDLERS.items() if isinstance(exc, kind)), None)
+    return await handler(request, exc) if handler is not None else None
 
 
 def _add_problem_schema(app: FastAPI) -> None:

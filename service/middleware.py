@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -37,15 +36,11 @@ class ServiceMiddleware:
         metrics: Metrics,
         max_body_bytes: int,
         access_log: bool = True,
-        fast_routes: Mapping[tuple[str, str], ASGIApp] | None = None,
     ) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
         self.log_access = access_log
-        #: (method, path) -> a plain ASGI handler that skips routing and dependency
-        #: resolution (the hot endpoint; it handles its own errors as problems)
-        self.fast_routes = dict(fast_routes or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -56,7 +51,7 @@ class ServiceMiddleware:
         response_started = False
         limit = self.max_body_bytes
 
-        declared = _content_length(scope)
+        declared = content_length(scope)
         if declared is not None and declared > limit:
             await self._too_large(scope, receive, send, limit)
             self._observe(scope, 413, started)
@@ -80,53 +75,57 @@ class ServiceMiddleware:
                 response_started = True
             await send(message)
 
-        target = self.app
-        fast = self.fast_routes.get((scope["method"], scope["path"]))
-        if fast is not None:
-            target = fast
-            scope["route"] = _FastRoute(scope["path"])
         try:
-            await target(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             if response_started:
                 raise
             status = 413
-            await problem_response(_too_large_problem(limit), scope["path"])(
+            await problem_response(too_large_problem(limit), scope["path"])(
                 scope, receive, send
             )
         finally:
             self._observe(scope, status, started)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-        await problem_response(_too_large_problem(limit), scope["path"])(scope, receive, send)
+        await problem_response(too_large_problem(limit), scope["path"])(scope, receive, send)
 
     def _observe(self, scope: Scope, status: int, started: float) -> None:
-        elapsed = time.perf_counter() - started
         route: Any = scope.get("route")
         template = getattr(route, "path", None) or "unmatched"
-        method = scope["method"]
-        self.metrics.requests.labels(method, template, str(status)).inc()
-        self.metrics.latency.labels(method, template).observe(elapsed)
-        if self.log_access:
-            access_log.info(
-                "request",
-                extra={
-                    "method": method,
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round(elapsed * 1000, 3),
-                },
-            )
+        observe_request(
+            self.metrics, self.log_access, scope["method"], scope["path"], template, status,
+            started,
+        )
 
 
-class _FastRoute:
-    """Stands in for the matched route (its path labels the metrics)."""
+def observe_request(
+    metrics: Metrics,
+    log_access: bool,
+    method: str,
+    path: str,
+    template: str,
+    status: int,
+    started: float,
+) -> None:
+    """Count and time one answered request and write its access-log line (no headers,
+    so no secrets). `template` is the route's path template, the metrics' label."""
+    elapsed = time.perf_counter() - started
+    metrics.requests.labels(method, template, str(status)).inc()
+    metrics.latency.labels(method, template).observe(elapsed)
+    if log_access:
+        access_log.info(
+            "request",
+            extra={
+                "method": method,
+                "path": path,
+                "status": status,
+                "duration_ms": round(elapsed * 1000, 3),
+            },
+        )
 
-    def __init__(self, path: str) -> None:
-        self.path = path
 
-
-def _content_length(scope: Scope) -> int | None:
+def content_length(scope: Scope) -> int | None:
     for name, value in scope["headers"]:
         if name == b"content-length":
             try:
@@ -136,5 +135,5 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-def _too_large_problem(limit: int) -> Problem:
+def too_large_problem(limit: int) -> Problem:
     return Problem("payload-too-large", f"request bodies are limited to {limit} bytes")

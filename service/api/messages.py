@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
+import orjson
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
@@ -37,12 +39,24 @@ async def post_message(request: Request) -> Response:
     Posting a known `message_id` again returns the first answer with `duplicate: true`
     and changes nothing. The body is `MessageIn`.
     """
-    # the hottest endpoint: authentication and body parsing are done here directly
-    # (pydantic's JSON parser, no dependency resolution), same rules as elsewhere
+    # served by service.hot_route.MessageRoute; this route documents it (and would
+    # serve it the same way)
     services: Services = request.app.state.services
-    caller = await services.auth.principal(bearer_token(request))
+    answer = await accept_message(services, bearer_token(request), request.body)
+    return Response(answer, media_type="application/json")
+
+
+async def accept_message(
+    services: Services, token: str | None, read_body: Callable[[], Awaitable[bytes]]
+) -> bytes:
+    """The JSON answer to one posted message, once its effects are durable.
+
+    Authenticates `token` before reading the body; raises `Problem` (and
+    `RequestValidationError` for an invalid body) like every other endpoint.
+    """
+    caller = await services.auth.principal(token)
     require_role(caller, Role.SERVICE)
-    body = parse_json_body(MessageIn, await request.body())
+    body = parse_json_body(MessageIn, await read_body())
     if body.direction == "outbound" and not body.agent_id:
         raise Problem(
             "outbound-without-agent",
@@ -90,7 +104,7 @@ async def post_message(request: Request) -> Response:
         stored = await anyio.to_thread.run_sync(services.store.stored_response, body.message_id)
         response = stored if stored is not None else message_response(outcome, None)
         response["duplicate"] = True
-    return json_response(response)
+    return orjson.dumps(response)
 
 
 @router.post(
