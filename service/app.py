@@ -1,7 +1,7 @@
 """The app factory: `create_app(settings)` builds the FastAPI app.
 
 Nothing is opened at import or construction time: the lifespan restores the engine
-from the database, starts the engine and writer threads and (on the wall clock) the
+from the database, starts the engine thread (which also commits) and (on the wall clock) the
 timer task, and stops them again in order.
 """
 

@@ -36,7 +36,7 @@ class Settings:
     clock_start: datetime | None = None
     #: seconds between SSE heartbeats (comment lines) on idle streams
     heartbeat_seconds: float = 15.0
-    #: the most engine changes the writer puts into one transaction
+    #: the most engine calls committed in one transaction
     max_commit_batch: int = 1024
     max_text_bytes: int = MAX_TEXT_BYTES
     max_body_bytes: int = MAX_BODY_BYTES

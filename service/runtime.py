@@ -1,11 +1,12 @@
-"""The engine worker and the group-commit writer.
+"""The engine worker and group commit.
 
 The engine is single-threaded and the in-memory authority. Every call runs as a job
-on one engine thread; the job drains the engine's changes and hands them, in engine
-order, to one writer thread. The writer takes everything queued since its last
-transaction and commits it in ONE transaction (one fsync): group commit. A request's
-answer is released only after the batch holding its changes committed, so every
-acknowledged answer is durable; concurrent requests share the cost of the fsync.
+on one engine thread; the job drains the engine's changes into a ticket. The thread
+runs jobs while more are queued and, as soon as the queue runs dry, commits the
+changes of every job it ran since its last transaction in ONE transaction (one fsync):
+group commit. A request's answer is released only after the batch holding its
+changes committed, so every acknowledged answer is durable; requests that arrive
+during a commit queue up and share the next one.
 
 Read-only jobs travel the same path (with nothing to write), so a read never sees
 state that is not yet durable.
@@ -70,8 +71,8 @@ def merge(batches: list[CommitBatch]) -> CommitBatch:
     return merged
 
 
-class GroupCommitWriter:
-    """A thread that commits queued batches together, then reports each group done."""
+class GroupCommitter:
+    """Commits a group of tickets in one transaction, then reports the group done."""
 
     def __init__(
         self,
@@ -80,45 +81,13 @@ class GroupCommitWriter:
             [list[Ticket[Any]], CommitBatch, list[StoredEvent], BaseException | None], None
         ],
         metrics: Metrics,
-        max_batch: int,
     ) -> None:
         self._store = store
         self._deliver = deliver
         self._metrics = metrics
-        self._max_batch = max_batch
-        self._queue: queue.SimpleQueue[Ticket[Any] | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="tidal-writer", daemon=True)
         self.failure: BaseException | None = None
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def submit(self, ticket: Ticket[Any]) -> None:
-        self._queue.put(ticket)
-
-    def stop(self) -> None:
-        self._queue.put(None)
-        self._thread.join()
-
-    def _run(self) -> None:
-        stopping = False
-        while not stopping:
-            first = self._queue.get()
-            if first is None:
-                return
-            group = [first]
-            while len(group) < self._max_batch:
-                try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    stopping = True
-                    break
-                group.append(nxt)
-            self._commit(group)
-
-    def _commit(self, group: list[Ticket[Any]]) -> None:
+    def commit(self, group: list[Ticket[Any]]) -> None:
         batch = merge([t.batch for t in group])
         stored: list[StoredEvent] = []
         error: BaseException | None = self.failure
@@ -149,11 +118,14 @@ class Runtime:
         self._engine = engine
         self._metrics = metrics
         self._on_committed = on_committed
-        self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._max_batch = max_batch
+        self._jobs: queue.SimpleQueue[Callable[[], Ticket[Any] | None] | None] = (
+            queue.SimpleQueue()
+        )
         self._engine_thread = threading.Thread(
             target=self._run_jobs, name="tidal-engine", daemon=True
         )
-        self._writer = GroupCommitWriter(store, self._deliver, metrics, max_batch)
+        self._committer = GroupCommitter(store, self._deliver, metrics)
         self._loop: asyncio.AbstractEventLoop | None = None
         #: set when committed changes hold a timer due before `sleeping_until`
         self.changed = asyncio.Event()
@@ -162,22 +134,36 @@ class Runtime:
 
     @property
     def failure(self) -> BaseException | None:
-        return self._writer.failure
+        return self._committer.failure
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._writer.start()
         self._engine_thread.start()
 
     def stop(self) -> None:
-        """Finish every queued job and commit, then end both threads."""
+        """Finish every queued job and commit, then end the engine thread."""
         self._jobs.put(None)
         self._engine_thread.join()
-        self._writer.stop()
 
     def _run_jobs(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            job()
+        # Group commit on the engine thread: run jobs while more are queued, and commit
+        # everything they changed as soon as the queue runs dry (or the group is full).
+        # Requests that arrive during a commit queue up and share the next one. A
+        # separate writer thread would overlap commits with engine work, but every
+        # thread shares one GIL: the writer spent most of each commit waiting for it.
+        pending: list[Ticket[Any]] = []
+        while True:
+            if pending and (len(pending) >= self._max_batch or self._jobs.empty()):
+                self._committer.commit(pending)
+                pending = []
+            job = self._jobs.get()
+            if job is None:
+                break
+            ticket = job()
+            if ticket is not None:
+                pending.append(ticket)
+        if pending:
+            self._committer.commit(pending)
 
     async def execute(
         self,
@@ -192,12 +178,12 @@ class Runtime:
         `meta` gives key/values to store with the changes. An exception raised by
         `work` is re-raised here, after whatever it changed before raising committed.
         """
-        if self._writer.failure is not None:
+        if self._committer.failure is not None:
             raise Problem("unavailable", "a database write failed; restart the service")
         loop = asyncio.get_running_loop()
         ticket: Ticket[T] = Ticket(loop.create_future())
 
-        def job() -> None:
+        def job() -> Ticket[T]:
             try:
                 ticket.value = work(self._engine)
             except BaseException as exc:  # delivered to the awaiting request
@@ -211,7 +197,7 @@ class Runtime:
                 )
             except BaseException as exc:
                 ticket.error = exc
-            self._writer.submit(ticket)
+            return ticket
 
         self._jobs.put(job)
         return await ticket.future

@@ -66,7 +66,7 @@ def test_calls_queued_during_a_commit_share_the_next_transaction(
         first = asyncio.ensure_future(runtime.execute(_upsert("a-0")))
         await _until(store.entered.is_set)  # a-0's transaction is open
         rest = [asyncio.ensure_future(runtime.execute(_upsert(f"a-{i}"))) for i in range(1, 6)]
-        await _until(lambda: runtime._writer._queue.qsize() == 5)
+        await _until(lambda: runtime._jobs.qsize() == 5)
         await asyncio.sleep(0)
         assert not first.done() and not any(f.done() for f in rest)  # nothing answered yet
         store.release.set()
