@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import orjson
@@ -23,6 +23,13 @@ from engine.core.model import Agent, Conversation, Event, MessageOutcome
 from service.persistence import schema
 from service.persistence.codec import dumps, loads
 from service.tokens import Principal, Role, hash_token, new_token, same_hash
+
+
+@lru_cache(maxsize=8192)
+def _sqlite_text(moment: datetime) -> str:
+    """SQLite's text form of a UTC time. Cached: one message stamps several columns
+    and rows with the same few moments, and formatting is a visible share of a commit."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,10 +163,9 @@ class _WriterSql:
         SQLAlchemy's format, so reads through SQLAlchemy parse it as before)."""
         if moment is None:
             return None
-        moment = moment.astimezone(UTC)
         if self.sqlite:
-            return moment.replace(tzinfo=None).isoformat(" ", "microseconds")
-        return moment
+            return _sqlite_text(moment)
+        return moment.astimezone(UTC)
 
     def _insert(self, table: sa.Table) -> str:
         names = ", ".join(self._quote(c.name) for c in table.columns)
