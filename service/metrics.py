@@ -93,9 +93,17 @@ class Metrics:
     def observe_commit(self, *, group_size: int, batch: CommitBatch) -> None:
         self.commit_batch.observe(group_size)
         self.commit_rows.observe(len(batch.messages))
+        # counted per batch: a labelled child costs a lookup and a lock per increment
+        decisions: dict[tuple[str, str], int] = {}
+        routings: dict[str, int] = {}
         for outcome, _response in batch.messages:
-            self.decisions.labels(str(outcome.decision.action), outcome.decision.reason or "").inc()
-            self.routings.labels(outcome.routing.reason).inc()
+            decision = (outcome.decision.action.value, outcome.decision.reason or "")
+            decisions[decision] = decisions.get(decision, 0) + 1
+            routings[outcome.routing.reason] = routings.get(outcome.routing.reason, 0) + 1
+        for (action, reason), count in decisions.items():
+            self.decisions.labels(action, reason).inc(count)
+        for routing, count in routings.items():
+            self.routings.labels(routing).inc(count)
         self.track(batch.conversations.values(), batch.agents.values())
 
     def render(self) -> bytes:

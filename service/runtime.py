@@ -46,14 +46,15 @@ class Ticket(Generic[T]):
 
 def batch_from_changes(
     changes: Changes,
-    responses: Mapping[str, Mapping[str, Any]],
+    responses: Mapping[str, bytes],
     meta: Mapping[str, str] | None = None,
 ) -> CommitBatch:
-    """The rows to write for one engine call."""
+    """The rows to write for one engine call; `responses` holds the JSON answer given
+    for each new message."""
     return CommitBatch(
         conversations=dict(changes.conversations),
         agents=dict(changes.agents),
-        messages=[(o, responses.get(o.message_id, {})) for o in changes.messages],
+        messages=[(o, responses.get(o.message_id, b"{}")) for o in changes.messages],
         events=event_rows_for(changes.events, changes.messages, changes.conversations),
         meta=dict(meta or {}),
     )
@@ -169,12 +170,12 @@ class Runtime:
         self,
         work: Callable[[Engine], T],
         *,
-        responses: Callable[[T], Mapping[str, Mapping[str, Any]]] | None = None,
+        responses: Callable[[T], Mapping[str, bytes]] | None = None,
         meta: Callable[[T], Mapping[str, str]] | None = None,
     ) -> T:
         """Run `work(engine)` on the engine thread; return once its changes committed.
 
-        `responses` gives the HTTP response to store with each new message outcome;
+        `responses` gives the HTTP response (JSON) to store with each new message outcome;
         `meta` gives key/values to store with the changes. An exception raised by
         `work` is re-raised here, after whatever it changed before raising committed.
         """

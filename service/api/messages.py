@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import anyio
 import orjson
@@ -76,7 +75,7 @@ async def accept_message(
         skills=frozenset(body.skills),
     )
 
-    def work(engine: Engine) -> tuple[MessageOutcome, dict[str, Any] | None]:
+    def work(engine: Engine) -> tuple[MessageOutcome, bytes | None]:
         # classification runs here, on the engine thread, off the event loop: one thread
         # hop per message, and rules swap on this thread too, so the classifier and the
         # workflow a message meets always belong to the same generation
@@ -95,15 +94,17 @@ async def accept_message(
         priority = (
             engine.priority(conversation.id) if conversation.state != State.CLOSED else None
         )
-        return outcome, message_response(outcome, priority)
+        # serialized once, here: the same bytes are stored and sent
+        return outcome, orjson.dumps(message_response(outcome, priority))
 
-    outcome, response = await services.runtime.execute(
+    outcome, answer = await services.runtime.execute(
         work, responses=lambda r: {r[0].message_id: r[1]} if r[1] is not None else {}
     )
-    if response is None:
-        stored = await anyio.to_thread.run_sync(services.store.stored_response, body.message_id)
-        response = stored if stored is not None else message_response(outcome, None)
-        response["duplicate"] = True
+    if answer is not None:
+        return answer
+    stored = await anyio.to_thread.run_sync(services.store.stored_response, body.message_id)
+    response = stored if stored is not None else message_response(outcome, None)
+    response["duplicate"] = True
     return orjson.dumps(response)
 
 

@@ -76,7 +76,8 @@ class CommitBatch:
 
     conversations: dict[str, Conversation] = field(default_factory=dict)
     agents: dict[str, Agent] = field(default_factory=dict)
-    messages: list[tuple[MessageOutcome, Mapping[str, Any]]] = field(default_factory=list)
+    #: each new message outcome with the JSON of the response it was given
+    messages: list[tuple[MessageOutcome, bytes]] = field(default_factory=list)
     events: list[EventRow] = field(default_factory=list)
     meta: dict[str, str] = field(default_factory=dict)
 
@@ -214,7 +215,7 @@ def _agent_row(a: Agent) -> Row:
     )
 
 
-def _message_row(sql: _WriterSql, seq: int, o: MessageOutcome, response: Mapping[str, Any]) -> Row:
+def _message_row(sql: _WriterSql, seq: int, o: MessageOutcome, response: bytes) -> Row:
     c = o.classification
     return (
         o.message_id,
@@ -231,7 +232,7 @@ def _message_row(sql: _WriterSql, seq: int, o: MessageOutcome, response: Mapping
         o.routing.agent_id,
         o.routing.reason,
         dumps(o),
-        orjson.dumps(response).decode(),
+        response.decode(),
     )
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import httpx
+import orjson
 import pytest
 import sqlalchemy as sa
 
@@ -72,7 +73,8 @@ def test_the_store_round_trips_engine_state_on_postgres(
     store = DurableStore(pg_url)
     try:
         store.create_schema()
-        stored = store.commit(batch_from_changes(engine.drain_changes(), {"m-1": response}))
+        batch = batch_from_changes(engine.drain_changes(), {"m-1": orjson.dumps(response)})
+        stored = store.commit(batch)
         assert [e.id for e in stored] == list(range(1, len(stored) + 1))
         token = store.create_token(Role.AGENT, agent_id="a-1")
         state = store.load_state()
