@@ -11,8 +11,6 @@ from typing import Annotated
 
 import typer
 
-SWITCH_INTERVAL_SECONDS = 0.0005
-
 
 class ClockChoice(StrEnum):
     wall = "wall"
