@@ -1,10 +1,10 @@
 """Accuracy of Tidal's intent-model training code on two public benchmarks.
 
-    .venv/bin/python bench/accuracy.py            # fixed hyper-parameters (see below)
-    .venv/bin/python bench/accuracy.py --tune     # re-run the hyper-parameter search
+    .venv/bin/python -m bench.accuracy            # fixed hyper-parameters (see below)
+    .venv/bin/python -m bench.accuracy --tune     # re-run the hyper-parameter search
 
 Uses `training.estimator.build_pipeline`, the pipeline `tidal train` fits (spaCy lemmas,
-word 1-2 + char_wb 2-5 TF-IDF, LinearSVC, sigmoid calibration), on:
+word 1-2 + char_wb 2-5 TF-IDF, LinearSVC, temperature calibration), on:
 
 - CLINC150 "full" (Larson et al., 2019): trained on `train` plus `oos_train` as one more
   class (the paper's oos-train setting; its 100 examples teach what "none of these"
@@ -15,7 +15,10 @@ word 1-2 + char_wb 2-5 TF-IDF, LinearSVC, sigmoid calibration), on:
   out-of-scope recall on `oos_test`.
 - Banking77 (Casanueva et al., 2020): trained on `train`, accuracy on `test`.
 
-Hyper-parameters were chosen without looking at any test split: C on CLINC150's
+Two configurations are measured: the default install (TF-IDF blocks only) and, when
+`tidal[vectors]` is installed, TF-IDF plus static word vectors (`training/vectors.py`);
+the JSON's plain fields are the default install's, `*_with_vectors` the other's.
+Hyper-parameters were chosen without looking at any test split: on CLINC150's
 validation split and on a stratified 85/15 split of Banking77's train (`--tune` repeats
 that search). The last line printed is one JSON object for scripts.
 """
@@ -29,6 +32,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -45,9 +49,17 @@ from training.estimator import build_pipeline  # noqa: E402
 EXTERNAL = ROOT / "training" / "external"
 OOS = "oos"
 C_GRID = (0.25, 0.5, 1.0, 2.0)
-#: Chosen by `--tune` (validation / train split only; ties go to the smaller C).
-C_CLINC = 2.0
-C_BANKING = 1.0
+#: With tidal[vectors]: (columns kept, weight) of the word-vector block, at C = 1.
+VECTOR_GRID = (
+    {"vector_components": 64, "vector_weight": 1.0},
+    {"vector_components": 128, "vector_weight": 2.0},
+    {"vector_components": 256, "vector_weight": 2.0},
+)
+#: Chosen by `--tune` (validation / train split only; ties go to the earlier setting).
+TFIDF_CLINC: dict[str, Any] = {"C": 2.0}
+TFIDF_BANKING: dict[str, Any] = {"C": 1.0}
+VECTORS_CLINC: dict[str, Any] = {"C": 1.0, "vector_components": 64, "vector_weight": 1.0}
+VECTORS_BANKING: dict[str, Any] = {"C": 1.0, "vector_components": 256, "vector_weight": 2.0}
 
 PUBLISHED_CLINC = [
     ("SVM, bag of words (Larson et al.)", 88.2, 18.0),
@@ -105,11 +117,13 @@ def tune_oos_threshold(
     return float(candidates[int(np.argmax(scores))])
 
 
-def clinc(c: float) -> dict[str, float]:
+def clinc(params: dict[str, Any]) -> dict[str, float]:
     data = load_clinc()
     train = data["train"] + data["oos_train"]
     started = time.perf_counter()
-    pipeline = build_pipeline(C=c, labels=labels_of(train)).fit(texts_of(train), labels_of(train))
+    pipeline = build_pipeline(labels=labels_of(train), **params).fit(
+        texts_of(train), labels_of(train)
+    )
     seconds = time.perf_counter() - started
     classes = list(pipeline.classes_)
     val = data["val"] + data["oos_val"]
@@ -128,10 +142,12 @@ def clinc(c: float) -> dict[str, float]:
     }
 
 
-def banking(c: float) -> dict[str, float]:
+def banking(params: dict[str, Any]) -> dict[str, float]:
     train, test = load_banking("train"), load_banking("test")
     started = time.perf_counter()
-    pipeline = build_pipeline(C=c, labels=labels_of(train)).fit(texts_of(train), labels_of(train))
+    pipeline = build_pipeline(labels=labels_of(train), **params).fit(
+        texts_of(train), labels_of(train)
+    )
     seconds = time.perf_counter() - started
     predicted = pipeline.predict(texts_of(test))
     accuracy = 100 * float((predicted == np.asarray(labels_of(test))).mean())
@@ -185,44 +201,58 @@ def fast_path() -> None:
     )
 
 
-def tune() -> tuple[float, float]:
-    """C for each benchmark, chosen on CLINC150 val and on a split of Banking77 train."""
+Params = dict[str, Any]
+
+
+def _clinc_val_accuracy(params: Params) -> float:
     data = load_clinc()
-    best_clinc = (-1.0, C_CLINC)
-    for c in C_GRID:
-        pipeline = build_pipeline(C=c).fit(texts_of(data["train"]), labels_of(data["train"]))
-        accuracy = float(
-            (pipeline.predict(texts_of(data["val"])) == np.asarray(labels_of(data["val"]))).mean()
-        )
-        print(f"  CLINC150 C={c}: val in-scope accuracy {100 * accuracy:.2f}")
-        if accuracy > best_clinc[0]:
-            best_clinc = (accuracy, c)
+    pipeline = build_pipeline(**params).fit(texts_of(data["train"]), labels_of(data["train"]))
+    predicted = pipeline.predict(texts_of(data["val"]))
+    return 100 * float((predicted == np.asarray(labels_of(data["val"]))).mean())
+
+
+def _banking_split_accuracy(params: Params) -> float:
     train = load_banking("train")
     fit_part, held_out = train_test_split(
         train, test_size=0.15, stratify=labels_of(train), random_state=0
     )
-    best_banking = (-1.0, C_BANKING)
-    for c in C_GRID:
-        pipeline = build_pipeline(C=c).fit(texts_of(fit_part), labels_of(fit_part))
-        predicted = pipeline.predict(texts_of(held_out))
-        accuracy = float((predicted == np.asarray(labels_of(held_out))).mean())
-        print(f"  Banking77 C={c}: 15% of train held out, accuracy {100 * accuracy:.2f}")
-        if accuracy > best_banking[0]:
-            best_banking = (accuracy, c)
-    return best_clinc[1], best_banking[1]
+    pipeline = build_pipeline(**params).fit(texts_of(fit_part), labels_of(fit_part))
+    predicted = pipeline.predict(texts_of(held_out))
+    return 100 * float((predicted == np.asarray(labels_of(held_out))).mean())
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--tune", action="store_true", help="re-run the search for C")
-    args = parser.parse_args(argv)
-    c_clinc, c_banking = tune() if args.tune else (C_CLINC, C_BANKING)
+def tune(with_vectors: bool) -> dict[str, tuple[Params, Params]]:
+    """Parameters for each benchmark, chosen on CLINC150 val and on a split of Banking77
+    train (first best wins, so ties go to the earlier, cheaper setting)."""
+    grids = {"tfidf": [{"C": c} for c in C_GRID]}
+    if with_vectors:
+        grids["vectors"] = [{"C": 1.0, **setting} for setting in VECTOR_GRID]
+    chosen = {}
+    for name, grid in grids.items():
+        picks = []
+        for label, score in (
+            ("CLINC150 val", _clinc_val_accuracy),
+            ("Banking77 15% of train", _banking_split_accuracy),
+        ):
+            scored = []
+            for params in grid:
+                accuracy = score(params)
+                print(f"  {name} {label} {params}: accuracy {accuracy:.2f}")
+                scored.append((accuracy, params))
+            picks.append(max(scored, key=lambda pair: pair[0])[1])
+        chosen[name] = (picks[0], picks[1])
+    return chosen
 
-    result_clinc = clinc(c_clinc)
-    print(f"\nCLINC150 full (C={c_clinc}, oos threshold {result_clinc['threshold']:.4f} from val)")
+
+def _report_clinc(name: str, params: Params) -> dict[str, float]:
+    result_clinc = clinc(params)
+    print(
+        f"\n{name}: CLINC150 full ({_describe(params)}; out-of-scope threshold "
+        f"{result_clinc['threshold']:.4f} from val)"
+    )
     print(f"  {'system':44s} {'in-scope acc':>12s} {'oos recall':>10s}")
-    for name, accuracy, recall in PUBLISHED_CLINC:
-        print(f"  {name:44s} {accuracy:12.1f} {recall:10.1f}")
+    for system, accuracy, recall in PUBLISHED_CLINC:
+        print(f"  {system:44s} {accuracy:12.1f} {recall:10.1f}")
     print(
         f"  {'Tidal (this run)':44s} {result_clinc['in_scope_accuracy']:12.2f} "
         f"{result_clinc['oos_recall']:10.2f}   trained in {result_clinc['seconds']:.1f} s"
@@ -231,28 +261,68 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"  (same model, no out-of-scope threshold: in-scope accuracy "
         f"{result_clinc['in_scope_accuracy_without_threshold']:.2f})"
     )
+    return result_clinc
 
-    result_banking = banking(c_banking)
-    print(f"\nBanking77 (C={c_banking})")
-    for name, accuracy in PUBLISHED_BANKING:
-        print(f"  {name:44s} {accuracy:12.2f}")
+
+def _report_banking(name: str, params: Params) -> dict[str, float]:
+    result = banking(params)
+    print(f"\n{name}: Banking77 ({_describe(params)})")
+    for system, accuracy in PUBLISHED_BANKING:
+        print(f"  {system:44s} {accuracy:12.2f}")
     print(
-        f"  {'Tidal (this run)':44s} {result_banking['accuracy']:12.2f}"
-        f"   trained in {result_banking['seconds']:.1f} s"
+        f"  {'Tidal (this run)':44s} {result['accuracy']:12.2f}"
+        f"   trained in {result['seconds']:.1f} s"
     )
+    return result
+
+
+def _describe(params: Params) -> str:
+    return ", ".join(f"{key}={value}" for key, value in params.items())
+
+
+def _figures(
+    result_clinc: dict[str, float], result_banking: dict[str, float], suffix: str
+) -> dict[str, float]:
+    return {
+        f"clinc150_in_scope_accuracy{suffix}": round(result_clinc["in_scope_accuracy"], 2),
+        f"clinc150_oos_recall{suffix}": round(result_clinc["oos_recall"], 2),
+        f"banking77_accuracy{suffix}": round(result_banking["accuracy"], 2),
+        f"train_seconds_clinc150{suffix}": round(result_clinc["seconds"], 1),
+        f"train_seconds_banking77{suffix}": round(result_banking["seconds"], 1),
+    }
+
+
+def vectors_installed() -> bool:
+    from engine.classify.vectors import VectorsUnavailable, package_directory
+
+    try:
+        package_directory()
+    except VectorsUnavailable:
+        return False
+    return True
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tune", action="store_true", help="re-run the parameter search")
+    args = parser.parse_args(argv)
+    with_vectors = vectors_installed()
+    settings = {"tfidf": (TFIDF_CLINC, TFIDF_BANKING), "vectors": (VECTORS_CLINC, VECTORS_BANKING)}
+    if args.tune:
+        settings.update(tune(with_vectors))
+
+    clinc_default = _report_clinc("Default install (TF-IDF)", settings["tfidf"][0])
+    banking_default = _report_banking("Default install (TF-IDF)", settings["tfidf"][1])
+    figures = {"bench": "accuracy", **_figures(clinc_default, banking_default, "")}
+    if with_vectors:
+        name = "With tidal[vectors] (TF-IDF + static word vectors)"
+        clinc_vectors = _report_clinc(name, settings["vectors"][0])
+        banking_vectors = _report_banking(name, settings["vectors"][1])
+        figures.update(_figures(clinc_vectors, banking_vectors, "_with_vectors"))
+    else:
+        print("\n(tidal[vectors] is not installed: no word-vector figures)")
     fast_path()
-    print(
-        json.dumps(
-            {
-                "bench": "accuracy",
-                "clinc150_in_scope_accuracy": round(result_clinc["in_scope_accuracy"], 2),
-                "clinc150_oos_recall": round(result_clinc["oos_recall"], 2),
-                "banking77_accuracy": round(result_banking["accuracy"], 2),
-                "train_seconds_clinc150": round(result_clinc["seconds"], 1),
-                "train_seconds_banking77": round(result_banking["seconds"], 1),
-            }
-        )
-    )
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":

@@ -61,6 +61,19 @@ def train(
         bool, typer.Option("--force", help="With --promote: replace even a better model.")
     ] = False,
     c: Annotated[float, typer.Option("--C", min=1e-4, help="LinearSVC regularisation.")] = 1.0,
+    vectors: Annotated[
+        int,
+        typer.Option(
+            "--vectors",
+            min=0,
+            max=256,
+            help="Add this many columns of static word vectors (needs tidal[vectors]; 0: none).",
+        ),
+    ] = 0,
+    vector_weight: Annotated[
+        float,
+        typer.Option("--vector-weight", min=0.01, help="Weight of the word-vector columns."),
+    ] = 1.0,
 ) -> None:
     """Train intent models from training data; write candidates (or promote them)."""
     if force and not promote:
@@ -71,8 +84,15 @@ def train(
     from training.estimator import IntentClassifier
     from training.workflow import train_direction
 
+    if vectors > 0:
+        from engine.classify.vectors import VectorsUnavailable, shared_vectors
+
+        try:
+            shared_vectors()
+        except VectorsUnavailable as error:
+            raise _fail(f"--vectors: {error}") from None
     for name in _directions(direction):
-        classifier = IntentClassifier(C=c)
+        classifier = IntentClassifier(C=c, vector_components=vectors, vector_weight=vector_weight)
         candidate = models / f"{name}-candidate"
         with Progress(
             TextColumn("{task.description}"),
@@ -238,12 +258,16 @@ def _cross_validate(model: IntentModel, data: Path, folds: int) -> None:
     texts = np.asarray([e.text for e in examples], dtype=object)
     labels = np.asarray([e.intent for e in examples])
     params = model.metadata.get("classifier", {})
+    vectors = model.metadata.get("features", {}).get("vectors") or {}
     accuracies, macro_f1s = [], []
     splitter = StratifiedKFold(folds, shuffle=True, random_state=0)
     for number, (train, test) in enumerate(splitter.split(texts, labels), start=1):
-        fitted = IntentClassifier(C=float(params.get("C", 1.0)), calibration=model.calibration).fit(
-            list(texts[train]), list(labels[train])
-        )
+        fitted = IntentClassifier(
+            C=float(params.get("C", 1.0)),
+            calibration=model.calibration,
+            vector_components=int(vectors.get("components", 0)),
+            vector_weight=float(vectors.get("weight", 1.0)),
+        ).fit(list(texts[train]), list(labels[train]))
         result = score(list(labels[test]), list(fitted.predict(list(texts[test]))), model.labels)
         accuracies.append(result.accuracy)
         macro_f1s.append(result.macro_f1)

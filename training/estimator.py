@@ -54,6 +54,8 @@ def build_pipeline(
     labels: Sequence[str] | None = None,
     calibration: str = "temperature",
     n_jobs: int | None = None,
+    vector_components: int = 0,
+    vector_weight: float = 1.0,
 ) -> Pipeline:
     """The unfitted scikit-learn pipeline from raw text to calibrated probabilities.
 
@@ -61,25 +63,30 @@ def build_pipeline(
     `calibration` is "temperature" (one inverse temperature for all intents) or
     "sigmoid" (Platt scaling per intent); both are what the fast path can replay.
     `n_jobs` fits the calibration folds in parallel (same result, less wall time).
+    `vector_components` > 0 adds a block of static word vectors (`training.vectors`,
+    needs `tidal[vectors]`) with that many columns, weighing `vector_weight`.
     """
     if calibration not in CALIBRATIONS:
         raise ValueError(f"calibration must be one of {CALIBRATIONS}, not {calibration!r}")
     folds = calibration_cv if labels is None else _folds(labels, calibration_cv)
-    features = FeatureUnion(
-        [
-            (
-                "words",
-                TfidfVectorizer(analyzer=partial(word_ngrams, max_n=word_max_n), sublinear_tf=True),
+    blocks: list[tuple[str, Any]] = [
+        (
+            "words",
+            TfidfVectorizer(analyzer=partial(word_ngrams, max_n=word_max_n), sublinear_tf=True),
+        ),
+        (
+            "chars",
+            TfidfVectorizer(
+                analyzer=partial(char_wb_ngrams, min_n=char_min_n, max_n=char_max_n),
+                sublinear_tf=True,
             ),
-            (
-                "chars",
-                TfidfVectorizer(
-                    analyzer=partial(char_wb_ngrams, min_n=char_min_n, max_n=char_max_n),
-                    sublinear_tf=True,
-                ),
-            ),
-        ]
-    )
+        ),
+    ]
+    if vector_components > 0:
+        from training.vectors import VectorFeatures
+
+        blocks.append(("vectors", VectorFeatures(vector_components, vector_weight)))
+    features = FeatureUnion(blocks)
     classifier = CalibratedClassifierCV(
         LinearSVC(C=C, random_state=random_state),
         method=calibration,
@@ -119,6 +126,8 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         threshold_beta: float = 0.5,
         fallback: str = FALLBACK_INTENT,
         random_state: int = 0,
+        vector_components: int = 0,
+        vector_weight: float = 1.0,
     ) -> None:
         self.C = C
         self.word_max_n = word_max_n
@@ -130,6 +139,8 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.threshold_beta = threshold_beta
         self.fallback = fallback
         self.random_state = random_state
+        self.vector_components = vector_components
+        self.vector_weight = vector_weight
 
     def _pipeline(self, labels: Sequence[str]) -> Pipeline:
         return build_pipeline(
@@ -141,6 +152,8 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             random_state=self.random_state,
             labels=labels,
             calibration=self.calibration,
+            vector_components=self.vector_components,
+            vector_weight=self.vector_weight,
         )
 
     def fit(
@@ -198,6 +211,8 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 calibration_cv=max(2, min(self.calibration_cv, kept)),
                 random_state=self.random_state,
                 calibration=self.calibration,
+                vector_components=self.vector_components,
+                vector_weight=self.vector_weight,
             )
             pipeline.fit([texts[i] for i in train], [labels[i] for i in train])
             columns = [classes.index(str(c)) for c in pipeline.classes_]

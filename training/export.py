@@ -39,8 +39,8 @@ LIBRARIES = ("scikit-learn", "spacy", "spacy-lookups-data", "numpy", "scipy")
 def model_arrays(model: IntentClassifier) -> dict[str, NDArray[Any]]:
     """The learned numbers of a fitted classifier, as arrays the fast path reads."""
     pipeline = model.pipeline_
-    union = pipeline.named_steps["features"]
-    words, chars = (vectorizer for _, vectorizer in union.transformer_list)
+    blocks = dict(pipeline.named_steps["features"].transformer_list)
+    words, chars = blocks["words"], blocks["chars"]
     calibrated = pipeline.named_steps["classifier"].calibrated_classifiers_[0]
     svm = calibrated.estimator
     word_vocab = sorted(words.vocabulary_, key=words.vocabulary_.__getitem__)
@@ -53,7 +53,7 @@ def model_arrays(model: IntentClassifier) -> dict[str, NDArray[Any]]:
         )
     else:
         calibration = np.array([[float(calibrated.calibrators[0].beta_)]], dtype=np.float64)
-    return {
+    arrays = {
         "word_vocab": np.array(word_vocab, dtype=np.str_),
         "word_idf": np.asarray(words.idf_, dtype=np.float64),
         "char_vocab": np.array(char_vocab, dtype=np.str_),
@@ -62,6 +62,29 @@ def model_arrays(model: IntentClassifier) -> dict[str, NDArray[Any]]:
         "coef": np.ascontiguousarray(svm.coef_.T, dtype=np.float64),
         "intercept": np.asarray(svm.intercept_, dtype=np.float64),
         "calibration": calibration,
+    }
+    if "vectors" in blocks:
+        # The last coefficient rows belong to these columns, in the same order.
+        vectors = blocks["vectors"]
+        arrays["vector_components"] = np.asarray(vectors.pca_.components_, dtype=np.float64)
+        arrays["vector_mean"] = np.asarray(vectors.pca_.mean_, dtype=np.float64)
+        arrays["vector_scale"] = np.array([vectors.scale_], dtype=np.float64)
+    return arrays
+
+
+def vector_metadata(model: IntentClassifier) -> dict[str, Any] | None:
+    """What a model with a word-vector block needs at load time, or None."""
+    if model.vector_components <= 0:
+        return None
+    from engine.classify import vectors
+
+    fitted = dict(model.pipeline_.named_steps["features"].transformer_list)["vectors"]
+    return {
+        "name": vectors.NAME,
+        "package": f"{vectors.PACKAGE} {vectors.package_version()}",
+        "table_sha256": fitted.vectors_sha256_,
+        "components": int(fitted.pca_.n_components_),
+        "weight": model.vector_weight,
     }
 
 
@@ -97,6 +120,7 @@ def model_metadata(
             "char_min_n": model.char_min_n,
             "char_max_n": model.char_max_n,
             "tfidf": "sublinear tf, smooth idf, L2 per block",
+            "vectors": vector_metadata(model),
         },
         "classifier": {
             "type": "LinearSVC (one-vs-rest, squared hinge)",

@@ -28,6 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from engine.classify.features import FEATURE_VERSION, char_wb_ngrams, lemma_text, word_ngrams
+from engine.classify.vectors import StaticVectors, VectorsUnavailable, shared_vectors
 from engine.core.intents import DIRECTIONS, Direction
 
 #: Bump when the artifact's arrays or metadata change meaning.
@@ -116,6 +117,39 @@ class _Block:
         return index, values
 
 
+class _VectorBlock:
+    """The word-vector columns, folded into one row of intent scores per token.
+
+    Training projected a message's mean token vector m on principal components C
+    (mean mu, scale s) and learnt coefficients B for those columns, so the block adds
+    s * (m - mu) C^T B to the scores. That is linear in m: with W = s C^T B, it is the
+    mean over the message's tokens of (table @ W)[token], minus mu @ W. Both are
+    computed once at load time.
+    """
+
+    def __init__(
+        self,
+        vectors: StaticVectors,
+        components: NDArray[np.float64],
+        mean: NDArray[np.float64],
+        scale: float,
+        coef: NDArray[np.float64],
+    ) -> None:
+        weights = scale * (components.T @ coef)
+        self._vectors = vectors
+        self._token_scores = np.ascontiguousarray(vectors.table @ weights, dtype=np.float64)
+        #: What the block adds for a message without tokens (m = 0); always added.
+        self.offset: NDArray[np.float64] = -(mean @ weights)
+
+    def scores(self, text: str) -> NDArray[np.float64] | None:
+        """The block's scores for a lemma text, less `offset`; None if it has no tokens."""
+        ids = self._vectors.token_ids(text)
+        if not ids:
+            return None
+        mean: NDArray[np.float64] = self._token_scores[ids].mean(axis=0)
+        return mean
+
+
 class IntentModel:
     """Calibrated intent probabilities for one direction's messages."""
 
@@ -126,6 +160,7 @@ class IntentModel:
         coef: NDArray[np.float64],
         intercept: NDArray[np.float64],
         calibration: NDArray[np.float64],
+        vectors: _VectorBlock | None = None,
     ) -> None:
         self.metadata = metadata
         self.version: str = metadata["version"]
@@ -136,8 +171,9 @@ class IntentModel:
         self.calibration: str = metadata["calibration"]
         self._blocks = blocks
         self._coef = coef
-        self._intercept = intercept
+        self._intercept = intercept if vectors is None else intercept + vectors.offset
         self._calibration = calibration
+        self._vectors = vectors
 
     @classmethod
     def load(cls, path: Path | str) -> IntentModel:
@@ -185,7 +221,12 @@ class IntentModel:
             per_word=True,
         )
         coef = np.ascontiguousarray(arrays["coef"], dtype=np.float64)
-        if coef.shape[0] != len(word_vocab) + len(char_vocab):
+        sparse_rows = len(word_vocab) + len(char_vocab)
+        vectors = None
+        if features.get("vectors"):
+            vectors = _vector_block(features["vectors"], arrays, coef[sparse_rows:], artifact)
+            coef = coef[:sparse_rows]
+        if coef.shape[0] != sparse_rows:
             raise ModelRefused(f"{artifact}: coefficients do not match the vocabularies")
         return cls(
             metadata,
@@ -193,6 +234,7 @@ class IntentModel:
             coef,
             arrays["intercept"].astype(np.float64),
             arrays["calibration"].astype(np.float64),
+            vectors,
         )
 
     def probabilities(self, text: str) -> NDArray[np.float64]:
@@ -204,6 +246,10 @@ class IntentModel:
         columns = np.concatenate([columns for columns, _ in parts])
         values = np.concatenate([values for _, values in parts])
         scores = self._intercept + values @ self._coef[columns]
+        if self._vectors is not None:
+            vector_scores = self._vectors.scores(normalised)
+            if vector_scores is not None:
+                scores += vector_scores
         return self._calibrate(scores)
 
     def _calibrate(self, scores: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -253,6 +299,38 @@ class IntentModel:
         if probability >= self.thresholds.get(intent, 0.0):
             return intent, probability
         return self.fallback, probability
+
+
+def _vector_block(
+    described: dict[str, Any],
+    arrays: dict[str, NDArray[Any]],
+    coef: NDArray[np.float64],
+    artifact: Path,
+) -> _VectorBlock:
+    missing = [
+        name for name in ("vector_components", "vector_mean", "vector_scale") if name not in arrays
+    ]
+    if missing:
+        raise ModelRefused(f"{artifact}: missing arrays {', '.join(missing)}")
+    try:
+        vectors = shared_vectors()
+    except VectorsUnavailable as error:
+        raise ModelRefused(f"{artifact}: {error}") from error
+    if vectors.sha256 != described.get("table_sha256"):
+        raise ModelRefused(
+            f"{artifact}: trained with another word-vector table than the installed "
+            f"{described.get('package', 'package')} provides; retrain with `tidal train`"
+        )
+    components = arrays["vector_components"].astype(np.float64)
+    if components.shape != (coef.shape[0], vectors.dimensions):
+        raise ModelRefused(f"{artifact}: word-vector arrays do not match the coefficients")
+    return _VectorBlock(
+        vectors,
+        components,
+        arrays["vector_mean"].astype(np.float64),
+        float(arrays["vector_scale"][0]),
+        coef,
+    )
 
 
 def _direction(value: object) -> Direction:

@@ -18,13 +18,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("vector_components", [0, 32], ids=["tfidf", "tfidf+vectors"])
 @pytest.mark.parametrize("direction", ["inbound", "outbound"])
 def test_fast_path_matches_sklearn_on_the_evaluation_set(
-    direction: Direction, tmp_path: Path
+    direction: Direction, vector_components: int, tmp_path: Path
 ) -> None:
     train = load_directory(ROOT / "training" / "data" / direction, direction=direction)
     held_out = load_directory(ROOT / "training" / "eval" / direction, direction=direction)
-    fitted = IntentClassifier().fit([e.text for e in train], [e.intent for e in train])
+    fitted = IntentClassifier(vector_components=vector_components, vector_weight=1.5).fit(
+        [e.text for e in train], [e.intent for e in train]
+    )
     metadata = model_metadata(fitted, direction, direction, "0" * 64, len(train))
     write_model_dir(tmp_path / direction, model_arrays(fitted), metadata)
     fast = IntentModel.load(tmp_path / direction)
