@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -30,12 +32,32 @@ class CachedClassifier:
 
     def __init__(self, classifier: TextClassifier, maxsize: int = 20_000) -> None:
         self.classifier = classifier
-        self._cached = lru_cache(maxsize=maxsize)(classifier.classify)
+        self._maxsize = maxsize
+        # first in, first out: a hit costs one look-up, which the event loop and the
+        # engine thread can both make without a lock
+        self._known: OrderedDict[tuple[str, Direction], Classification] = OrderedDict()
+        self._adding = threading.Lock()  # the loop and the engine thread both add
 
     def classify(self, text: str, direction: Direction) -> Classification:
+        known = self._known.get((text, direction))
+        if known is not None:
+            return known
+        classification = self.classifier.classify(text, direction)
+        self.remember(text, direction, classification)
+        return classification
+
+    def cached(self, text: str, direction: Direction) -> Classification | None:
+        """The classification of a text seen recently, if any (no classifying)."""
+        return self._known.get((text, direction))
+
+    def remember(self, text: str, direction: Direction, classification: Classification) -> None:
+        """Keep a classification made elsewhere (the classifier process) for reuse."""
         if len(text) > MAX_CACHED_TEXT:  # long texts rarely repeat: don't let them evict
-            return self.classifier.classify(text, direction)
-        return self._cached(text, direction)
+            return
+        with self._adding:
+            if len(self._known) >= self._maxsize:
+                self._known.popitem(last=False)
+            self._known[(text, direction)] = classification
 
 
 #: texts longer than this are classified without the cache
@@ -51,6 +73,21 @@ class ActiveRules:
     engine_rules: EngineRules
     rules_dir: Path
     models_dir: Path
+    #: identifies the files loaded (see `files_fingerprint`); None when not loaded from
+    #: files, or when they changed during the load
+    fingerprint: str | None = None
+
+
+def files_fingerprint(*folders: Path) -> str:
+    """A hash of every file under `folders` (names and bytes): two processes that load
+    files with the same fingerprint classify alike."""
+    digest = hashlib.sha256()
+    for folder in folders:
+        for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+            digest.update(str(path.relative_to(folder)).encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+        digest.update(b"\1")
+    return digest.hexdigest()
 
 
 def load_active_rules(rules_dir: Path, models_dir: Path, generation: int) -> ActiveRules:
@@ -63,6 +100,10 @@ def load_active_rules(rules_dir: Path, models_dir: Path, generation: int) -> Act
     from engine.classify.loading import load_rules, load_scorers
     from engine.classify.pipeline import Classifier
 
+    before = files_fingerprint(rules_dir, models_dir)
     rule_set = load_rules(rules_dir)
     classifier = CachedClassifier(Classifier(rule_set.intents, load_scorers(models_dir)))
-    return ActiveRules(generation, classifier, rule_set.engine, rules_dir, models_dir)
+    # files that changed during the load may have been read half old, half new: such a
+    # load has no fingerprint, so no other process can claim to classify like it
+    fingerprint = before if files_fingerprint(rules_dir, models_dir) == before else None
+    return ActiveRules(generation, classifier, rule_set.engine, rules_dir, models_dir, fingerprint)
