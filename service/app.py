@@ -26,6 +26,7 @@ from starlette.types import Receive, Scope, Send
 from engine.core.errors import EngineError
 from service.api import admin, agents, conversations, events, messages, operations, queue
 from service.api.schemas import MessageIn
+from service.classifier_process import ClassifierProcess
 from service.config import Settings
 from service.hot_route import PATH as HOT_PATH
 from service.hot_route import MessageRoute
@@ -39,7 +40,7 @@ from service.problems import (
     problem_response,
 )
 from service.rules import ActiveRules
-from service.services import Services, start_services, stop_services
+from service.services import Services, start_classifier_process, start_services, stop_services
 from service.timers import run_timers
 
 log = logging.getLogger("tidal.app")
@@ -109,8 +110,24 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services: Services = await anyio.to_thread.run_sync(
-            start_services, settings, metrics, rules
+        # the classifier process loads its rules and models while the state is restored
+        starting = (
+            asyncio.create_task(start_classifier_process(settings, rules, metrics))
+            if rules is not None
+            else None
+        )
+        try:
+            services: Services = await anyio.to_thread.run_sync(
+                start_services, settings, metrics, rules
+            )
+        except BaseException:
+            if starting is not None:
+                await _discard(starting)
+            raise
+        services.classifier_process = (
+            await starting
+            if starting is not None
+            else await start_classifier_process(settings, services.rules, metrics)
         )
         services.runtime.start(asyncio.get_running_loop())
         app.state.services = services
@@ -127,6 +144,10 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await timers
             services.hub.close_all()
+            # after the server stopped taking requests: any still waiting on the helper
+            # are classified on the engine thread, which finishes them before stopping
+            if services.classifier_process is not None:
+                await services.classifier_process.close()
             await anyio.to_thread.run_sync(stop_services, services)
 
     app = TidalApp(
@@ -160,6 +181,15 @@ def create_app(
         errors=expected_error_response,
     )
     return app
+
+
+async def _discard(starting: asyncio.Task[ClassifierProcess | None]) -> None:
+    """Stop a classifier process being started for a service that did not start."""
+    starting.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        helper = await starting
+        if helper is not None:
+            await helper.close()
 
 
 class TidalApp(FastAPI):

@@ -44,3 +44,7 @@ class Settings:
     serve_desk: bool = True
     #: how many recent decisions and events GET /v1/conversations/{id} shows
     recent_limit: int = 20
+    #: classify in a helper process beside the service's own (`service.classifier_process`):
+    #: another CPU core does about a third of each message's work. `tidal serve` turns it
+    #: on when the machine has two cores or more; off here, so tests opt in
+    classifier_process: bool = False

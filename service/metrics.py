@@ -1,7 +1,8 @@
 """Prometheus metrics of one service instance (its own registry, so apps don't share).
 
 Request counts and latencies, decisions by action and reason, queue length, agent
-loads, timer lag, and the size and duration of group commits.
+loads, timer lag, the size and duration of group commits, and the classifier helper
+process.
 """
 
 from __future__ import annotations
@@ -71,6 +72,20 @@ class Metrics:
         self.classify_seconds = Histogram(
             "tidal_classify_seconds", "Classification time per message",
             buckets=_LATENCY_BUCKETS, registry=r,
+        )
+        self.classifier_process_up = Gauge(
+            "tidal_classifier_process_up",
+            "1 while a classifier helper process serves the active rules",
+            registry=r,
+        )
+        self.classifier_process_texts = Counter(
+            "tidal_classifier_process_texts", "Texts classified by the classifier helper process",
+            registry=r,
+        )
+        self.classifier_process_failures = Counter(
+            "tidal_classifier_process_failures",
+            "Classifier helper processes given up on (died, stuck or answered garbage)",
+            registry=r,
         )
         self.sse_streams = Gauge("tidal_sse_streams", "Open event streams", registry=r)
         self._queued: set[str] = set()

@@ -17,6 +17,7 @@ from engine.core.clock import Clock, ManualClock
 from engine.core.engine import Engine
 from engine.core.store import InMemoryStore
 from service.auth import Authenticator
+from service.classifier_process import ClassifierProcess
 from service.clock import WallClock
 from service.config import Settings
 from service.events import EventHub
@@ -45,6 +46,23 @@ class Services:
     manual_clock: ManualClock | None
     rules: ActiveRules
     reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    #: classifies for one generation of `rules` in another process (None: the engine
+    #: thread classifies every message)
+    classifier_process: ClassifierProcess | None = None
+
+
+async def start_classifier_process(
+    settings: Settings, rules: ActiveRules, metrics: Metrics
+) -> ClassifierProcess | None:
+    """A helper process classifying for `rules`, or None when the settings want none or
+    it could not start (see `service.classifier_process`)."""
+    if not settings.classifier_process:
+        return None
+    try:
+        return await ClassifierProcess.start(rules, metrics)
+    except Exception:  # e.g. no process could be made: the service runs without it
+        log.exception("classifier process not started; messages are classified in-process")
+        return None
 
 
 def make_clock(settings: Settings, state: RestoredState) -> tuple[Clock, ManualClock | None]:

@@ -14,7 +14,7 @@ from service.api.schemas import ClockIn, ClockOut, ReloadOut
 from service.auth import Caller, require_role
 from service.problems import Problem, problem_responses
 from service.rules import ActiveRules, load_active_rules
-from service.services import MANUAL_CLOCK_KEY
+from service.services import MANUAL_CLOCK_KEY, start_classifier_process
 from service.tokens import Role
 
 router = APIRouter(tags=["admin"])
@@ -52,6 +52,15 @@ async def reload_rules(caller: Caller, services: ServicesDep) -> Response:
             return fresh
 
         swapped = await services.runtime.execute(swap)
+        # the old generation's classifier process is of no more use (messages no longer
+        # ask it); a new one loads the fresh files while the engine thread classifies.
+        # Answered once it is ready, so a caller that saw the reload sees the helper too
+        stale, services.classifier_process = services.classifier_process, None
+        if stale is not None:
+            await stale.close()
+        services.classifier_process = await start_classifier_process(
+            services.settings, fresh, services.metrics
+        )
     return json_response(
         {
             "generation": swapped.generation,

@@ -13,11 +13,13 @@ from starlette.responses import Response
 
 from engine.core.engine import Engine
 from engine.core.errors import UnknownAgent
+from engine.core.intents import Classification, Direction
 from engine.core.model import IncomingMessage, MessageOutcome, State
 from service.api.deps import ServicesDep, json_body_and_bearer, json_response, parse_json_body
 from service.api.schemas import ClassificationOut, ClassifyIn, MessageIn, MessageOut
 from service.auth import Caller, bearer_token, require_role
 from service.problems import Problem, problem_responses
+from service.rules import ActiveRules, CachedClassifier
 from service.services import Services
 from service.tokens import Role
 from service.views import classification_view, message_response
@@ -74,14 +76,19 @@ async def accept_message(
         agent_id=body.agent_id,
         skills=frozenset(body.skills),
     )
+    rules = services.rules
+    early = await _classify_early(services, rules, message.text, message.direction)
 
     def work(engine: Engine) -> tuple[MessageOutcome, bytes | None]:
-        # classification runs here, on the engine thread, off the event loop: one thread
-        # hop per message, and rules swap on this thread too, so the classifier and the
-        # workflow a message meets always belong to the same generation
-        started = time.perf_counter()
-        classification = services.rules.classifier.classify(message.text, message.direction)
-        services.metrics.classify_seconds.observe(time.perf_counter() - started)
+        # rules swap on the engine thread, so the classifier and the workflow a message
+        # meets here always belong to the same generation: a classification made for
+        # other rules than the active ones is made again, here, off the event loop
+        if early is not None and services.rules is rules:
+            classification = early
+        else:
+            started = time.perf_counter()
+            classification = services.rules.classifier.classify(message.text, message.direction)
+            services.metrics.classify_seconds.observe(time.perf_counter() - started)
         try:
             outcome = engine.handle(message, classification)
         except UnknownAgent as exc:
@@ -106,6 +113,28 @@ async def accept_message(
     response = stored if stored is not None else message_response(outcome, None)
     response["duplicate"] = True
     return orjson.dumps(response)
+
+
+async def _classify_early(
+    services: Services, rules: ActiveRules, text: str, direction: Direction
+) -> Classification | None:
+    """The text's classification for `rules` from the cache or the classifier process,
+    or None to leave it to the engine thread (no helper, or not one for `rules`)."""
+    helper = services.classifier_process
+    if helper is None or not helper.alive or helper.generation != rules.generation:
+        return None
+    classifier = rules.classifier
+    cache = classifier if isinstance(classifier, CachedClassifier) else None
+    if cache is not None:
+        started = time.perf_counter()
+        known = cache.cached(text, direction)
+        if known is not None:
+            services.metrics.classify_seconds.observe(time.perf_counter() - started)
+            return known
+    classification = await helper.classify(text, direction)
+    if classification is not None and cache is not None:
+        cache.remember(text, direction, classification)
+    return classification
 
 
 @router.post(

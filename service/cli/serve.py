@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -30,6 +31,13 @@ def tune_garbage_collector() -> None:
     show up as latency spikes. Reference counting frees almost everything anyway.
     """
     gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 100)
+
+
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity, not the machine's count)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def parse_moment(text: str) -> datetime:
@@ -92,6 +100,15 @@ def serve(
     models: Annotated[Path, typer.Option(help="Models directory.")] = Path("models"),
     log_level: Annotated[str, typer.Option(help="debug, info, warning, error.")] = "info",
     access_log: Annotated[bool, typer.Option(help="Log every request (JSON).")] = True,
+    classifier_process: Annotated[
+        bool | None,
+        typer.Option(
+            "--classifier-process/--no-classifier-process",
+            help="Classify messages in a helper process, on another CPU core (falls back "
+            "to in-process if it fails). Default: on when two or more cores are available.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the Tidal service and desk (SQLite by default; --db for PostgreSQL)."""
     import uvicorn
@@ -133,6 +150,9 @@ def serve(
         models_dir=models,
         clock=clock.value,
         clock_start=start,
+        classifier_process=(
+            classifier_process if classifier_process is not None else usable_cores() >= 2
+        ),
     )
     app = create_app(settings, rules=active, access_log=access_log)
     uvicorn.run(

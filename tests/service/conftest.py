@@ -166,3 +166,23 @@ def api(settings: Settings, engine_rules: EngineRules) -> Iterator[Api]:
     app = create_app(settings, rules=table_rules(engine_rules))
     with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
         yield Api(client, settings.db_url, tokens)
+
+
+def helper_processes(parent: int | None = None) -> list[int]:
+    """Pids of running classifier helper processes (children of `parent` if given);
+    zombies, which have exited, do not count."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            stat = (entry / "stat").read_text()
+        except OSError:  # it ended while we looked
+            continue
+        state, ppid = stat.rsplit(")", 1)[1].split()[:2]
+        if b"service.classify_worker" not in cmdline or state == "Z":
+            continue
+        if parent is None or int(ppid) == parent:
+            found.append(int(entry.name))
+    return found

@@ -1,5 +1,6 @@
 """`kill -9` in the middle of a stream of messages loses no acknowledged message and
-breaks no invariant (SPEC 8). Runs the real `tidal serve` in a subprocess."""
+breaks no invariant (SPEC 8), and leaves no classifier helper process behind. Runs the
+real `tidal serve` in a subprocess."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from service.config import sqlite_url
 from service.persistence import schema
 from service.persistence.store import DurableStore
 from service.tokens import Role
-from tests.service.conftest import MODELS_DIR, RULES_DIR
+from tests.service.conftest import MODELS_DIR, RULES_DIR, helper_processes
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 TIDAL = [sys.executable, "-c", "from service.cli import main; main()"]
@@ -44,7 +45,8 @@ def _serve(db: Path, log: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]
     with log.open("ab") as out:
         process = subprocess.Popen(
             [*TIDAL, "serve", "--db", str(db), "--port", str(port), "--rules", str(RULES_DIR),
-             "--models", str(MODELS_DIR), "--no-access-log", "--log-level", "warning"],
+             "--models", str(MODELS_DIR), "--no-access-log", "--log-level", "warning",
+             "--classifier-process"],
             stdout=out, stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
@@ -113,11 +115,19 @@ def test_sigkill_mid_stream_loses_no_acknowledged_message(tmp_path: Path) -> Non
                 pool.submit(send, worker)
             while len(acknowledged) < 200 and process.poll() is None:
                 time.sleep(0.01)
+            helpers = helper_processes(process.pid)
             os.kill(process.pid, signal.SIGKILL)  # mid-stream: requests are in flight
             process.wait()
             killed.set()
 
     assert len(acknowledged) >= 200
+    # the classifier helper does not outlive the service: its stdin closed with it
+    assert len(helpers) == 1
+    for _ in range(3000):  # bounded wait: it finishes the texts it was sent
+        if not set(helpers) & set(helper_processes()):
+            break
+        time.sleep(0.01)
+    assert not set(helpers) & set(helper_processes())
     with _serve(db, log) as (_process, url), httpx.Client(base_url=url, timeout=10) as client:
         for message_id, first in sorted(acknowledged.items()):
             i = int(message_id.removeprefix("m-"))

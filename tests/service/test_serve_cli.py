@@ -1,4 +1,5 @@
-"""`tidal serve` on a new database: it creates an admin token and says how to use it."""
+"""`tidal serve` on a new database: it creates an admin token and says how to use it;
+its classifier process follows the switch and ends with it."""
 
 from __future__ import annotations
 
@@ -10,18 +11,18 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.service.conftest import MODELS_DIR, RULES_DIR
+from tests.service.conftest import MODELS_DIR, RULES_DIR, helper_processes
 from tests.service.test_crash import _free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
 
-def _start(db: Path, port: int, out: Path) -> subprocess.Popen[bytes]:
+def _start(db: Path, port: int, out: Path, *options: str) -> subprocess.Popen[bytes]:
     with out.open("wb") as sink:
         return subprocess.Popen(
             [sys.executable, "-c", "from service.cli import main; main()", "serve",
              "--db", str(db), "--port", str(port), "--rules", str(RULES_DIR),
-             "--models", str(MODELS_DIR)],
+             "--models", str(MODELS_DIR), *options],
             stdout=sink, stderr=subprocess.DEVNULL,
         )
 
@@ -63,3 +64,22 @@ def test_first_start_prints_a_working_admin_token_and_later_starts_do_not(
     finally:
         process.terminate()
         process.wait(30)
+
+
+@pytest.mark.parametrize("switch, helpers", [("--classifier-process", 1),
+                                             ("--no-classifier-process", 0)])
+def test_the_classifier_process_follows_its_switch_and_stops_with_the_service(
+    tmp_path: Path, switch: str, helpers: int
+) -> None:
+    port = _free_port()
+    process = _start(tmp_path / "new.db", port, tmp_path / "out.txt", switch)
+    try:
+        _wait_healthy(port, process)
+        started = helper_processes(process.pid)
+        assert len(started) == helpers
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+        assert f"tidal_classifier_process_up {float(helpers)}" in metrics
+    finally:
+        process.terminate()
+        process.wait(30)
+    assert not set(started) & set(helper_processes())  # ended before the service did
