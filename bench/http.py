@@ -16,8 +16,13 @@ Each server is measured `--rounds` times, alternating (fresh database each round
 the best round of each is reported: background load on a shared machine only ever
 slows a run down.
 
+`--classifier-process off` runs Tidal without its classifier helper process (`on`
+forces it; by default `tidal serve` decides, on when two cores are available).
+
 Run: .venv/bin/python bench/http.py [--messages 6000] [--clients 64] [--rounds 2]
-Last line: {"bench": "http", "msgs_per_s", "p50_ms", "p99_ms", "trivial_req_per_s", "ratio"}
+     [--classifier-process on|off]
+Last line: {"bench": "http", "msgs_per_s", "p50_ms", "p99_ms", "trivial_req_per_s", "ratio",
+            "classifier_process"}
 """
 
 from __future__ import annotations
@@ -282,6 +287,10 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=8)
     parser.add_argument("--time-cap", type=float, default=120.0, help="seconds per run")
     parser.add_argument("--rounds", type=int, default=2, help="alternating runs of each")
+    parser.add_argument(
+        "--classifier-process", choices=["on", "off", "default"], default="default",
+        help="run Tidal with or without its classifier helper process",
+    )
     args = parser.parse_args()
 
     import uvloop
@@ -307,6 +316,9 @@ def main() -> None:
             tidal = [PYTHON, "-c", "from service.cli import main; main()", "serve",
                      "--db", str(db), "--port", str(port), "--no-access-log",
                      "--log-level", "warning"]
+            if args.classifier_process != "default":
+                tidal.append(f"--{'' if args.classifier_process == 'on' else 'no-'}"
+                             "classifier-process")
             with server(tidal, port, log):
                 create_agents(port, supervisor_token, agents)
                 tidal_runs.append(uvloop.run(drive(
@@ -339,6 +351,7 @@ def main() -> None:
         "p99_ms": round(measured.percentile(0.99), 2),
         "trivial_req_per_s": round(trivial.per_second, 1),
         "ratio": round(measured.per_second / trivial.per_second, 3) if trivial.per_second else 0,
+        "classifier_process": args.classifier_process,
     }))
 
 
