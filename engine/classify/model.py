@@ -4,8 +4,9 @@ Training (`training/export.py`) precomputes everything the scikit-learn pipeline
 into plain arrays: the n-gram vocabularies with their idf weights, the linear
 classifier's coefficients and the calibration (one temperature, or a Platt sigmoid per
 intent); a model trained with the optional word vectors (`engine.classify.vectors`) also
-keeps its projection, folded into per-token score rows at load time. Inference is then dict look-ups and one small matrix product per message,
-tens of microseconds instead of the milliseconds a `Pipeline.predict_proba` call costs.
+keeps its projection, folded into per-token score rows at load time. Inference is then
+dict look-ups and one small matrix product per message, tens of microseconds instead
+of the milliseconds a `Pipeline.predict_proba` call costs.
 
 The artifact is an `.npz` of numeric and string arrays, read with `allow_pickle=False`
 so loading a model can never run code. `metadata.json` records its sha256; a model
