@@ -81,7 +81,7 @@ class _Block:
     ) -> None:
         self._analyzer = analyzer
         self._vocabulary = vocabulary
-        self._idf = idf
+        self._idf: list[float] = idf.tolist()
         self._offset = offset
         self._per_word = per_word
         self._word_columns: dict[str, list[int]] = {}
@@ -99,8 +99,12 @@ class _Block:
                 self._word_columns[word] = columns
         return columns
 
-    def features(self, text: str) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
-        """Column indices (absolute) and TF-IDF values of `text` in this block."""
+    def add_features(self, text: str, columns: list[int], values: list[float]) -> None:
+        """Append the absolute column indices and TF-IDF values of `text` in this block.
+
+        Plain Python floats: a message has a few dozen non-zero columns, where each numpy
+        call would cost more than the arithmetic it does.
+        """
         if self._per_word:
             found: list[int] = []
             for word in text.split():
@@ -108,15 +112,16 @@ class _Block:
         else:
             found = self._columns(self._analyzer(text))
         counts = Counter(found)
-        index = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
-        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        idf, offset, log = self._idf, self._offset, math.log
         # Sublinear tf times idf, then L2-normalised within the block, as
         # TfidfVectorizer(sublinear_tf=True) does.
-        values = (1.0 + np.log(tf)) * self._idf[index - self._offset]
-        norm = math.sqrt(float(values @ values))
-        if norm > 0.0:
-            values /= norm
-        return index, values
+        weights = [
+            idf[column - offset] * (1.0 + log(count)) if count > 1 else idf[column - offset]
+            for column, count in counts.items()
+        ]
+        norm = math.hypot(*weights)
+        columns.extend(counts)
+        values.extend([w / norm for w in weights] if norm > 0.0 else weights)
 
 
 class _VectorBlock:
@@ -174,7 +179,9 @@ class IntentModel:
         self._blocks = blocks
         self._coef = coef
         self._intercept = intercept if vectors is None else intercept + vectors.offset
-        self._calibration = calibration
+        self._temperature = float(calibration[0, 0])
+        self._slopes: list[float] = calibration[0].tolist()
+        self._offsets: list[float] = calibration[1].tolist() if len(calibration) > 1 else []
         self._vectors = vectors
 
     @classmethod
@@ -241,43 +248,53 @@ class IntentModel:
 
     def probabilities(self, text: str) -> NDArray[np.float64]:
         """Calibrated probabilities of a raw message, in the order of `labels`."""
-        return self._probabilities_of_lemmas(lemma_text(text))
+        return np.array(self._probabilities_of_lemmas(lemma_text(text)))
 
-    def _probabilities_of_lemmas(self, normalised: str) -> NDArray[np.float64]:
-        parts = [block.features(normalised) for block in self._blocks]
-        columns = np.concatenate([columns for columns, _ in parts])
-        values = np.concatenate([values for _, values in parts])
-        scores = self._intercept + values @ self._coef[columns]
+    def _probabilities_of_lemmas(self, normalised: str) -> list[float]:
+        columns: list[int] = []
+        values: list[float] = []
+        for block in self._blocks:
+            block.add_features(normalised, columns, values)
+        scores = self._intercept + np.array(values) @ self._coef[columns]
         if self._vectors is not None:
             vector_scores = self._vectors.scores(normalised)
             if vector_scores is not None:
                 scores += vector_scores
-        return self._calibrate(scores)
+        return self._calibrate(scores.tolist())
 
-    def _calibrate(self, scores: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Replays CalibratedClassifierCV's `temperature` or `sigmoid` method."""
-        n_labels = len(self.labels)
+    def _calibrate(self, scores: list[float]) -> list[float]:
+        """Replays CalibratedClassifierCV's `temperature` or `sigmoid` method.
+
+        Plain floats again: a dozen intents are cheaper in `math` than in numpy.
+        """
+        n_labels, exp = len(self.labels), math.exp
         if self.calibration == "temperature":
             # softmax(beta * logits); a binary SVM's one score s stands for (-s, s).
-            logits = np.array([-scores[0], scores[0]]) if n_labels == 2 else scores
-            scaled = self._calibration[0, 0] * logits
-            exp = np.exp(scaled - scaled.max())
-            proba: NDArray[np.float64] = exp / exp.sum()
+            logits = [-scores[0], scores[0]] if n_labels == 2 else scores
+            beta = self._temperature
+            scaled = [beta * logit for logit in logits]
+            top = max(scaled)
+            exps = [exp(x - top) for x in scaled]
+            total = sum(exps)
+            proba = [e / total for e in exps]
         else:
             # Platt scaling per class, p = 1 / (1 + exp(a * score + b)), then normalised.
-            with np.errstate(over="ignore"):
-                sigmoid = 1.0 / (1.0 + np.exp(self._calibration[0] * scores + self._calibration[1]))
+            sigmoid = [
+                _sigmoid(a * score + b)
+                for a, b, score in zip(self._slopes, self._offsets, scores, strict=False)
+            ]
             if n_labels == 2:
-                proba = np.array([1.0 - sigmoid[0], sigmoid[0]])
+                proba = [1.0 - sigmoid[0], sigmoid[0]]
             else:
-                total = sigmoid.sum()
-                proba = sigmoid / total if total != 0.0 else np.full(n_labels, 1.0 / n_labels)
-        proba[(proba > 1.0) & (proba <= 1.0 + 1e-5)] = 1.0
-        return proba
+                total = sum(sigmoid)
+                proba = (
+                    [p / total for p in sigmoid] if total != 0.0 else [1.0 / n_labels] * n_labels
+                )
+        return [1.0 if 1.0 < p <= 1.0 + 1e-5 else p for p in proba]
 
     def predict_proba(self, text: str) -> list[tuple[str, float]]:
         """Every intent with its probability, highest first (text is raw)."""
-        return self._ranked(self.probabilities(text))
+        return self._ranked(self._probabilities_of_lemmas(lemma_text(text)))
 
     def predict_proba_lemmas(self, lemma_text: str) -> list[tuple[str, float]]:
         """`predict_proba` of a message given as its lemma text (`features.lemma_text`).
@@ -287,9 +304,11 @@ class IntentModel:
         """
         return self._ranked(self._probabilities_of_lemmas(lemma_text))
 
-    def _ranked(self, proba: NDArray[np.float64]) -> list[tuple[str, float]]:
-        order = sorted(range(len(self.labels)), key=lambda i: (-proba[i], i))
-        return [(self.labels[i], float(proba[i])) for i in order]
+    def _ranked(self, proba: list[float]) -> list[tuple[str, float]]:
+        # Highest first; a stable sort keeps ties in label order.
+        order = sorted(range(len(proba)), key=proba.__getitem__, reverse=True)
+        labels = self.labels
+        return [(labels[i], proba[i]) for i in order]
 
     def predict_proba_batch(self, texts: Iterable[str]) -> list[list[tuple[str, float]]]:
         """`predict_proba` of each text, in order."""
@@ -301,6 +320,11 @@ class IntentModel:
         if probability >= self.thresholds.get(intent, 0.0):
             return intent, probability
         return self.fallback, probability
+
+
+def _sigmoid(x: float) -> float:
+    """1 / (1 + e^x), without math.exp's OverflowError for large x (numpy gives 0 there)."""
+    return 0.0 if x > 709.0 else 1.0 / (1.0 + math.exp(x))
 
 
 def _vector_block(
