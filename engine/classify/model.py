@@ -81,7 +81,8 @@ class _Block:
     ) -> None:
         self._analyzer = analyzer
         self._vocabulary = vocabulary
-        self._idf: list[float] = idf.tolist()
+        # Indexed by absolute column, so the hot loop needs no subtraction.
+        self._idf: list[float] = [0.0] * offset + idf.tolist()
         self._offset = offset
         self._per_word = per_word
         self._word_columns: dict[str, list[int]] = {}
@@ -112,13 +113,14 @@ class _Block:
         else:
             found = self._columns(self._analyzer(text))
         counts = Counter(found)
-        idf, offset, log = self._idf, self._offset, math.log
+        idf = self._idf
         # Sublinear tf times idf, then L2-normalised within the block, as
-        # TfidfVectorizer(sublinear_tf=True) does.
-        weights = [
-            idf[column - offset] * (1.0 + log(count)) if count > 1 else idf[column - offset]
-            for column, count in counts.items()
-        ]
+        # TfidfVectorizer(sublinear_tf=True) does. Most n-grams occur once (tf factor 1).
+        weights = [idf[column] for column in counts]
+        if len(counts) != len(found):
+            for position, count in enumerate(counts.values()):
+                if count > 1:
+                    weights[position] *= 1.0 + math.log(count)
         norm = math.hypot(*weights)
         columns.extend(counts)
         values.extend([w / norm for w in weights] if norm > 0.0 else weights)
@@ -255,7 +257,11 @@ class IntentModel:
         values: list[float] = []
         for block in self._blocks:
             block.add_features(normalised, columns, values)
-        scores = self._intercept + np.array(values) @ self._coef[columns]
+        # fromiter with a count beats np.array on a list, and an index array beats a list
+        # as the gather's index, by several microseconds on long messages.
+        index = np.fromiter(columns, dtype=np.intp, count=len(columns))
+        weights = np.fromiter(values, dtype=np.float64, count=len(values))
+        scores = self._intercept + weights @ self._coef[index]
         if self._vectors is not None:
             vector_scores = self._vectors.scores(normalised)
             if vector_scores is not None:
