@@ -67,7 +67,7 @@ def train(
             "--vectors",
             min=0,
             max=256,
-            help="Add this many columns of static word vectors (needs tidal[vectors]; 0: none).",
+            help="Add this many columns of static word vectors (needs tidal\\[vectors]; 0: none).",
         ),
     ] = 0,
     vector_weight: Annotated[

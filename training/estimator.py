@@ -16,15 +16,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
-from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
 from engine.classify.features import char_wb_ngrams, word_ngrams
 from engine.core.intents import FALLBACK_INTENT
+from training.calibrated_svc import CalibratedLinearSVC
 from training.normalizer import SpacyNormalizer
 from training.thresholds import apply_thresholds, tune_thresholds
 
@@ -62,7 +61,8 @@ def build_pipeline(
     `labels` (the training labels) lets the calibration folds shrink for tiny data sets.
     `calibration` is "temperature" (one inverse temperature for all intents) or
     "sigmoid" (Platt scaling per intent); both are what the fast path can replay.
-    `n_jobs` fits the calibration folds in parallel (same result, less wall time).
+    `n_jobs` threads fit the final SVM and the calibration folds side by side (same
+    result, less wall time).
     `vector_components` > 0 adds a block of static word vectors (`training.vectors`,
     needs `tidal[vectors]`) with that many columns, weighing `vector_weight`.
     """
@@ -87,12 +87,8 @@ def build_pipeline(
 
         blocks.append(("vectors", VectorFeatures(vector_components, vector_weight)))
     features = FeatureUnion(blocks)
-    classifier = CalibratedClassifierCV(
-        LinearSVC(C=C, random_state=random_state),
-        method=calibration,
-        cv=StratifiedKFold(folds, shuffle=True, random_state=random_state),
-        ensemble=False,
-        n_jobs=n_jobs,
+    classifier = CalibratedLinearSVC(
+        C=C, cv=folds, method=calibration, random_state=random_state, n_jobs=n_jobs
     )
     return Pipeline(
         [("normalize", SpacyNormalizer()), ("features", features), ("classifier", classifier)]

@@ -41,18 +41,18 @@ def model_arrays(model: IntentClassifier) -> dict[str, NDArray[Any]]:
     pipeline = model.pipeline_
     blocks = dict(pipeline.named_steps["features"].transformer_list)
     words, chars = blocks["words"], blocks["chars"]
-    calibrated = pipeline.named_steps["classifier"].calibrated_classifiers_[0]
-    svm = calibrated.estimator
+    classifier = pipeline.named_steps["classifier"]
+    svm, calibrators = classifier.svm_, classifier.calibrators_
     word_vocab = sorted(words.vocabulary_, key=words.vocabulary_.__getitem__)
     char_vocab = sorted(chars.vocabulary_, key=chars.vocabulary_.__getitem__)
     if model.calibration == "sigmoid":
         # Row 0: slopes, row 1: intercepts of each intent's Platt sigmoid.
         calibration = np.array(
-            [[c.a_ for c in calibrated.calibrators], [c.b_ for c in calibrated.calibrators]],
+            [[c.a_ for c in calibrators], [c.b_ for c in calibrators]],
             dtype=np.float64,
         )
     else:
-        calibration = np.array([[float(calibrated.calibrators[0].beta_)]], dtype=np.float64)
+        calibration = np.array([[float(calibrators[0].beta_)]], dtype=np.float64)
     arrays = {
         "word_vocab": np.array(word_vocab, dtype=np.str_),
         "word_idf": np.asarray(words.idf_, dtype=np.float64),
