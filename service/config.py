@@ -7,6 +7,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
+from service.handled_messages import RECENT_OUTCOMES
+
 ClockMode = Literal["wall", "manual"]
 
 #: SPEC 6: a message text may be at most 64 KiB (UTF-8 bytes).
@@ -38,6 +40,9 @@ class Settings:
     heartbeat_seconds: float = 15.0
     #: the most engine calls committed in one transaction
     max_commit_batch: int = 1024
+    #: durable message outcomes kept in memory for quick duplicate answers (older
+    #: duplicates are recognised through `service.handled_messages`' filter and database)
+    recent_outcomes: int = RECENT_OUTCOMES
     max_text_bytes: int = MAX_TEXT_BYTES
     max_body_bytes: int = MAX_BODY_BYTES
     #: serve the desk's static files at `/` and `/desk/`

@@ -82,10 +82,12 @@ class GroupCommitter:
             [list[Ticket[Any]], CommitBatch, list[StoredEvent], BaseException | None], None
         ],
         metrics: Metrics,
+        on_durable: Callable[[CommitBatch], None] | None = None,
     ) -> None:
         self._store = store
         self._deliver = deliver
         self._metrics = metrics
+        self._on_durable = on_durable
         self.failure: BaseException | None = None
 
     def commit(self, group: list[Ticket[Any]]) -> None:
@@ -101,6 +103,8 @@ class GroupCommitter:
                 # memory is now ahead of disk: refuse all further changes (restart restores)
                 log.exception("commit failed; the service stops accepting changes")
                 self.failure = error = exc
+        if error is None and self._on_durable is not None and batch.messages:
+            self._on_durable(batch)
         self._deliver(group, batch, stored, error)
 
 
@@ -114,8 +118,11 @@ class Runtime:
         metrics: Metrics,
         *,
         on_committed: Callable[[list[StoredEvent], CommitBatch], None],
+        on_durable: Callable[[CommitBatch], None] | None = None,
         max_batch: int = 1024,
     ) -> None:
+        """`on_committed` runs on the event loop after each commit; `on_durable` runs on
+        the engine thread right after it, before the engine runs another job."""
         self._engine = engine
         self._metrics = metrics
         self._on_committed = on_committed
@@ -126,7 +133,7 @@ class Runtime:
         self._engine_thread = threading.Thread(
             target=self._run_jobs, name="tidal-engine", daemon=True
         )
-        self._committer = GroupCommitter(store, self._deliver, metrics)
+        self._committer = GroupCommitter(store, self._deliver, metrics, on_durable)
         self._loop: asyncio.AbstractEventLoop | None = None
         #: set when committed changes hold a timer due before `sleeping_until`
         self.changed = asyncio.Event()

@@ -1,7 +1,8 @@
 """What a running service is made of, and how it starts: restore, then serve.
 
-`start_services` opens the database, restores every conversation, agent and message
-outcome into a fresh engine (which fires overdue timers in deadline order), commits
+`start_services` opens the database, restores every conversation and agent, and what
+the engine needs to recognise a message it handled before (`service.handled_messages`),
+into a fresh engine (which fires overdue timers in deadline order), commits
 what that changed, and returns the parts the API needs. Blocking: run it off the loop.
 """
 
@@ -10,17 +11,19 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from engine.core.clock import Clock, ManualClock
 from engine.core.engine import Engine
-from engine.core.store import InMemoryStore
+from engine.core.model import MessageOutcome
 from service.auth import Authenticator
 from service.classifier_process import ClassifierProcess
 from service.clock import WallClock
 from service.config import Settings
 from service.events import EventHub
+from service.handled_messages import RECENT_OUTCOMES, HandledMessages
 from service.metrics import Metrics
 from service.persistence.store import CommitBatch, DurableStore, RestoredState, StoredEvent
 from service.rules import ActiveRules, load_active_rules
@@ -46,6 +49,8 @@ class Services:
     manual_clock: ManualClock | None
     rules: ActiveRules
     reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    #: the engine's store: which message ids were handled (engine thread only)
+    handled_messages: HandledMessages | None = None
     #: classifies for one generation of `rules` in another process (None: the engine
     #: thread classifies every message)
     classifier_process: ClassifierProcess | None = None
@@ -79,16 +84,31 @@ def make_clock(settings: Settings, state: RestoredState) -> tuple[Clock, ManualC
     return manual, manual
 
 
-def restore_engine(state: RestoredState, rules: ActiveRules, clock: Clock) -> Engine:
-    """An engine holding everything the database holds."""
-    memory = InMemoryStore()
+def restore_engine(
+    state: RestoredState,
+    rules: ActiveRules,
+    clock: Clock,
+    *,
+    read_outcome: Callable[[str], MessageOutcome | None],
+    message_ids: Iterable[str] = (),
+    recent: int = RECENT_OUTCOMES,
+) -> tuple[Engine, HandledMessages]:
+    """An engine holding everything the database holds, and its store.
+
+    `message_ids` are the ids of every stored message; `read_outcome` reads one
+    message's outcome back from the database (see `service.handled_messages`).
+    """
+    memory = HandledMessages(read_outcome, recent=recent, expected_ids=state.message_count)
     for agent in state.agents:
         memory.put_agent(agent)
     for conversation in state.conversations:
         memory.put_conversation(conversation)
-    for outcome in state.outcomes:
-        memory.put_outcome(outcome)
-    return Engine(rules.engine_rules.routing, rules.engine_rules.workflow, clock, memory)
+    for message_id in message_ids:
+        memory.restore_id(message_id)
+    for outcome in state.recent_outcomes:
+        memory.restore(outcome)
+    engine = Engine(rules.engine_rules.routing, rules.engine_rules.workflow, clock, memory)
+    return engine, memory
 
 
 def start_services(
@@ -98,11 +118,18 @@ def start_services(
 
     store = DurableStore(settings.db_url)
     store.create_schema()
-    state = store.load_state()
+    state = store.load_state(recent_outcomes=settings.recent_outcomes)
     clock, manual = make_clock(settings, state)
     if rules is None:
         rules = load_active_rules(settings.rules_dir, settings.models_dir, generation=1)
-    engine = restore_engine(state, rules, clock)
+    engine, memory = restore_engine(
+        state,
+        rules,
+        clock,
+        read_outcome=store.stored_outcome,
+        message_ids=store.message_ids(),
+        recent=settings.recent_outcomes,
+    )
     hub = EventHub()
     # timers that came due while the service was down fired during the restore
     fired = engine.drain_changes()
@@ -114,7 +141,7 @@ def start_services(
         extra={
             "conversations": len(state.conversations),
             "agents": len(state.agents),
-            "messages": len(state.outcomes),
+            "messages": state.message_count,
             "timer_events": len(fired.events),
         },
     )
@@ -125,8 +152,16 @@ def start_services(
 
     # what was restored lives as long as the process: keep it out of collector passes
     gc.freeze()
+    def on_durable(batch: CommitBatch) -> None:
+        memory.confirm(outcome.message_id for outcome, _response in batch.messages)
+
     runtime = Runtime(
-        engine, store, metrics, on_committed=on_committed, max_batch=settings.max_commit_batch
+        engine,
+        store,
+        metrics,
+        on_committed=on_committed,
+        on_durable=on_durable,
+        max_batch=settings.max_commit_batch,
     )
     return Services(
         settings=settings,
@@ -138,6 +173,7 @@ def start_services(
         clock=clock,
         manual_clock=manual,
         rules=rules,
+        handled_messages=memory,
     )
 
 

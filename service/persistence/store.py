@@ -8,7 +8,7 @@ event ids and message sequence numbers itself, in commit order.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache, lru_cache
@@ -91,8 +91,11 @@ class CommitBatch:
 class RestoredState:
     conversations: list[Conversation]
     agents: list[Agent]
-    outcomes: list[MessageOutcome]
+    #: the latest messages' outcomes, oldest first (not every message's)
+    recent_outcomes: list[MessageOutcome]
     meta: dict[str, str]
+    #: how many messages the database holds
+    message_count: int = 0
 
 
 def make_engine(url: str) -> Engine:
@@ -364,8 +367,11 @@ class DurableStore:
 
     # -- restore ---------------------------------------------------------------------
 
-    def load_state(self) -> RestoredState:
-        """Everything the engine needs to continue where it stopped."""
+    def load_state(self, recent_outcomes: int) -> RestoredState:
+        """What the engine needs to continue where it stopped: every conversation and
+        agent, and the outcomes of the `recent_outcomes` latest messages (the ids of all
+        messages come from `message_ids`)."""
+        m = schema.messages.c
         with self.engine.connect() as conn:
             convs = [
                 loads(Conversation, r.snapshot)
@@ -374,14 +380,31 @@ class DurableStore:
             agents = [
                 loads(Agent, r.snapshot) for r in conn.execute(sa.select(schema.agents.c.snapshot))
             ]
-            outcomes = [
-                loads(MessageOutcome, r.outcome)
-                for r in conn.execute(
-                    sa.select(schema.messages.c.outcome).order_by(schema.messages.c.seq)
-                )
-            ]
+            latest = sa.select(m.outcome).order_by(m.seq.desc()).limit(recent_outcomes)
+            outcomes = [loads(MessageOutcome, r.outcome) for r in conn.execute(latest)]
+            outcomes.reverse()
+            count = conn.execute(sa.select(sa.func.count()).select_from(schema.messages))
             meta = {r.key: r.value for r in conn.execute(sa.select(schema.meta))}
-        return RestoredState(convs, agents, outcomes, meta)
+        return RestoredState(convs, agents, outcomes, meta, message_count=int(count.scalar_one()))
+
+    def message_ids(self, chunk: int = 10_000) -> Iterator[str]:
+        """The id of every stored message, streamed in chunks (a long history never
+        sits in memory at once)."""
+        query = sa.select(schema.messages.c.message_id)
+        with self.engine.connect() as conn:
+            result = conn.execution_options(yield_per=chunk).execute(query)
+            for row in result:
+                yield row.message_id
+
+    def stored_outcome(self, message_id: str) -> MessageOutcome | None:
+        """What handling a stored message did, or None if no such message is stored."""
+        with self.engine.connect() as conn:
+            text = conn.execute(
+                sa.select(schema.messages.c.outcome).where(
+                    schema.messages.c.message_id == message_id
+                )
+            ).scalar()
+        return None if text is None else loads(MessageOutcome, text)
 
     # -- reads for the API -------------------------------------------------------------
 

@@ -63,7 +63,9 @@ def test_the_store_round_trips_engine_state_on_postgres(
     pg_url: str, engine_rules: EngineRules
 ) -> None:
     rules = table_rules(engine_rules)
-    engine = restore_engine(RestoredState([], [], [], {}), rules, ManualClock(T0))
+    engine, _ = restore_engine(
+        RestoredState([], [], [], {}), rules, ManualClock(T0), read_outcome=lambda _id: None
+    )
     engine.upsert_agent("a-1", status="available", preferred_concurrency=2, max_concurrency=3)
     outcome = engine.handle(
         IncomingMessage("m-1", "c-1", "inbound", "my card is blocked", skills=frozenset({"x"})),
@@ -77,8 +79,11 @@ def test_the_store_round_trips_engine_state_on_postgres(
         stored = store.commit(batch)
         assert [e.id for e in stored] == list(range(1, len(stored) + 1))
         token = store.create_token(Role.AGENT, agent_id="a-1")
-        state = store.load_state()
+        state = store.load_state(recent_outcomes=10)
         assert store.stored_response("m-1") == response
+        assert store.stored_outcome("m-1") == outcome
+        assert store.stored_outcome("m-2") is None
+        assert list(store.message_ids()) == ["m-1"]
         assert [e.id for e in store.events_after(1, agent_id="a-1")] == [
             e.id for e in stored[1:] if e.audience == "a-1"]
         principal = store.principal_for(hash_token(token))
@@ -88,9 +93,12 @@ def test_the_store_round_trips_engine_state_on_postgres(
     (conversation,) = state.conversations
     assert conversation == engine.conversation("c-1")
     assert state.agents == engine.agents()
-    assert state.outcomes == [outcome]
+    assert state.recent_outcomes == [outcome]
+    assert state.message_count == 1
     # the restored engine continues from exactly there
-    again = restore_engine(state, rules, ManualClock(T0 + timedelta(minutes=1)))
+    again, _ = restore_engine(
+        state, rules, ManualClock(T0 + timedelta(minutes=1)), read_outcome=lambda _id: None
+    )
     assert again.conversation("c-1") == engine.conversation("c-1")
 
 
