@@ -27,6 +27,7 @@ from engine.core.errors import EngineError
 from service.api import admin, agents, conversations, events, messages, operations, queue
 from service.api.schemas import MessageIn
 from service.classifier_process import ClassifierProcess
+from service.classifier_upkeep import keep_classifier_process
 from service.config import Settings
 from service.hot_route import PATH as HOT_PATH
 from service.hot_route import MessageRoute
@@ -136,13 +137,17 @@ def create_app(
             if services.manual_clock is None
             else None
         )
+        upkeep = asyncio.create_task(
+            keep_classifier_process(services), name="tidal-classifier-upkeep"
+        )
         try:
             yield
         finally:
-            if timers is not None:
-                timers.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await timers
+            for task in (timers, upkeep):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             services.hub.close_all()
             # after the server stopped taking requests: any still waiting on the helper
             # are classified on the engine thread, which finishes them before stopping

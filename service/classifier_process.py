@@ -9,7 +9,7 @@ The helper only ever saves the service work; it decides nothing on its own:
   whose rules were swapped while the helper was answering.
 - If it dies, stops answering for `STALL_SECONDS` while answers are owed, or answers
   anything malformed, it is killed and every pending and later message is classified
-  in-process, until a rules reload starts a new helper.
+  in-process, until `service.classifier_upkeep` (or a rules reload) starts a new helper.
 
 Texts asked for during one event-loop iteration go to the helper in one frame, so a
 busy service pays one pipe write and one read per batch rather than per message.
@@ -67,6 +67,7 @@ class ClassifierProcess:
         self._answers = self._loop.create_task(self._read_answers(), name="tidal-classify-read")
         self._watchdog = self._loop.create_task(self._watch(), name="tidal-classify-watch")
         metrics.classifier_process_up.set(1)
+        metrics.classifier_process_starts.inc()
 
     @classmethod
     async def start(cls, rules: ActiveRules, metrics: Metrics) -> ClassifierProcess | None:
@@ -171,7 +172,7 @@ class ClassifierProcess:
         if not self.alive:
             return  # closing, or already given up on
         log.error(
-            reason + "; messages are classified in-process until rules are reloaded",
+            reason + "; messages are classified in-process until a new one is ready",
             extra={"pid": self.pid, "generation": self.generation},
         )
         self.alive = False

@@ -53,3 +53,6 @@ class Settings:
     #: another CPU core does about a third of each message's work. `tidal serve` turns it
     #: on when the machine has two cores or more; off here, so tests opt in
     classifier_process: bool = False
+    #: seconds before a failed classifier process is replaced; doubled after each failure
+    #: in a row, up to `CLASSIFIER_RESTART_MAX_SECONDS`
+    classifier_restart_seconds: float = 2.0

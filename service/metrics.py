@@ -87,6 +87,11 @@ class Metrics:
             "Classifier helper processes given up on (died, stuck or answered garbage)",
             registry=r,
         )
+        self.classifier_process_starts = Counter(
+            "tidal_classifier_process_starts",
+            "Classifier helper processes started and ready (first start, reloads, restarts)",
+            registry=r,
+        )
         self.sse_streams = Gauge("tidal_sse_streams", "Open event streams", registry=r)
         self._queued: set[str] = set()
         self._lock = threading.Lock()

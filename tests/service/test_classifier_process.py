@@ -2,8 +2,9 @@
 
 It classifies like the service; a helper that dies, answers garbage or stops
 answering is replaced by in-process classification with every message answered and
-stored; a helper that loaded other files than the service is not used; a reload starts
-a new one for the new rules; the service leaves no helper behind when it stops.
+stored, and by a new helper after a pause; a helper that loaded other files than the
+service is not used; a reload starts a new one for the new rules; the service leaves no
+helper behind when it stops.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import shutil
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -112,10 +114,19 @@ def test_the_helper_classifies_like_the_service_in_both_directions(
 # -- in the service ----------------------------------------------------------------------
 
 
-def _serve(tmp_path: Path, rules: ActiveRules) -> tuple[FastAPI, Api]:
-    """The app with a classifier process for `rules` (not started), and how to call it."""
+def _serve(
+    tmp_path: Path, rules: ActiveRules, restart_seconds: float = 3600.0
+) -> tuple[FastAPI, Api]:
+    """The app with a classifier process for `rules` (not started), and how to call it.
+
+    A failed helper is replaced only after `restart_seconds`: by default not within a
+    test, so that tests see the in-process fallback."""
     settings = manual_settings(
-        tmp_path, rules_dir=rules.rules_dir, models_dir=rules.models_dir, classifier_process=True
+        tmp_path,
+        rules_dir=rules.rules_dir,
+        models_dir=rules.models_dir,
+        classifier_process=True,
+        classifier_restart_seconds=restart_seconds,
     )
     app = create_app(settings, rules=rules)
     return app, Api(httpx.Client(), settings.db_url, issue_tokens(settings.db_url))
@@ -214,6 +225,34 @@ def test_a_killed_helper_leaves_every_message_answered_and_stored(
         direction, text = _body(i)["direction"], _body(i)["text"]
         expected = classification_view(_in_process(shipped_rules, direction, text))
         assert answers[f"m-{i}"]["classification"] == expected, i
+    assert helper_processes(os.getpid()) == []
+
+
+def test_a_failed_helper_is_replaced_after_a_pause(
+    tmp_path: Path, shipped_rules: ActiveRules
+) -> None:
+    app, unstarted = _serve(tmp_path, shipped_rules, restart_seconds=0.2)
+    with _running(app, unstarted) as (api, services):
+        first = services.classifier_process
+        assert first is not None
+        os.kill(first.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while (services.classifier_process is first or services.classifier_process is None
+               or not services.classifier_process.alive):  # fmt: skip
+            assert time.monotonic() < deadline, "no new classifier process"
+            threading.Event().wait(0.05)
+        second = services.classifier_process
+        assert second.pid != first.pid and not first.alive
+        assert helper_processes(os.getpid()) == [second.pid]
+        assert _metric(api, "tidal_classifier_process_failures_total") == 1
+        assert _metric(api, "tidal_classifier_process_starts_total") == 2
+        assert _metric(api, "tidal_classifier_process_up") == 1
+        asked = _metric(api, "tidal_classifier_process_texts_total")
+        answer = api.message("m-1", "c-1", "where is my parcel? order 9")
+        assert answer.json()["classification"] == classification_view(
+            _in_process(shipped_rules, "inbound", "where is my parcel? order 9")
+        )
+        assert _metric(api, "tidal_classifier_process_texts_total") == asked + 1
     assert helper_processes(os.getpid()) == []
 
 
