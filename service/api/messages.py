@@ -145,6 +145,12 @@ async def _classify_early(
 )
 async def post_classify(body: ClassifyIn, caller: Caller, services: ServicesDep) -> Response:
     require_role(caller, Role.SERVICE)
-    classifier = services.rules.classifier
-    result = await services.runtime.compute(lambda: classifier.classify(body.text, body.direction))
+    rules = services.rules
+    # no state is involved: the helper's answer for these rules is the answer
+    result = await _classify_early(services, rules, body.text, body.direction)
+    if result is None:
+        classifier = rules.classifier
+        result = await services.runtime.compute(
+            lambda: classifier.classify(body.text, body.direction)
+        )
     return json_response(classification_view(result))

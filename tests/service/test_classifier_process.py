@@ -256,6 +256,35 @@ def test_a_failed_helper_is_replaced_after_a_pause(
     assert helper_processes(os.getpid()) == []
 
 
+def test_classify_only_requests_are_answered_by_the_helper(
+    tmp_path: Path, shipped_rules: ActiveRules
+) -> None:
+    app, unstarted = _serve(tmp_path, shipped_rules)
+    with _running(app, unstarted) as (api, services):
+        for number, (direction, text) in enumerate(SAMPLE[:6] + SAMPLE[-3:], start=1):
+            answer = api.client.post(
+                "/v1/classify",
+                json={"text": f"{text} ({number})", "direction": direction},
+                headers=api.headers("service"),
+            )
+            assert answer.status_code == 200, answer.text
+            expected = _in_process(shipped_rules, direction, f"{text} ({number})")
+            assert answer.json() == classification_view(expected)
+            assert _metric(api, "tidal_classifier_process_texts_total") == number
+        # the helper gone, the engine thread answers the same
+        helper = services.classifier_process
+        assert helper is not None
+        os.kill(helper.pid, signal.SIGKILL)
+        while helper.alive:
+            threading.Event().wait(0.01)
+        direction, text = SAMPLE[0]
+        answer = api.client.post(
+            "/v1/classify", json={"text": text, "direction": direction},
+            headers=api.headers("service"),
+        )  # fmt: skip
+        assert answer.json() == classification_view(_in_process(shipped_rules, direction, text))
+
+
 def test_a_helper_that_loaded_other_files_is_not_used(tmp_path: Path, rules_dir: Path) -> None:
     rules = load_active_rules(rules_dir, MODELS_DIR, generation=1)
     # changed after the service loaded them, before its helper does
