@@ -185,35 +185,49 @@ def main() -> None:
     sklearn = _sklearn(messages, args.sklearn_messages)
 
     p50, p99 = statistics.median(single), _percentile(single, 0.99)
-    print(f"messages: {len(messages)} from {source}; sources {dict(sources)}; "
-          f"{rule_set.intents.pattern_count} rule patterns; models: "
-          f"{', '.join(f'{d}={s.version}' for d, s in scorers.items()) or 'none'}")
-    print(f"single message: p50 {p50:.1f} us, p99 {p99:.1f} us, mean {statistics.mean(single):.1f}"
-          f" us ({len(single)} timings)")
-    print(f"single message, best of {args.repeat} per message: p50 {statistics.median(best):.1f}"
-          f" us, p99 {_percentile(best, 0.99):.1f} us")
+    print(
+        f"messages: {len(messages)} from {source}; sources {dict(sources)}; "
+        f"{rule_set.intents.pattern_count} rule patterns; models: "
+        f"{', '.join(f'{d}={s.version}' for d, s in scorers.items()) or 'none'}"
+    )
+    print(
+        f"single message: p50 {p50:.1f} us, p99 {p99:.1f} us, mean {statistics.mean(single):.1f}"
+        f" us ({len(single)} timings)"
+    )
+    print(
+        f"single message, best of {args.repeat} per message: p50 {statistics.median(best):.1f}"
+        f" us, p99 {_percentile(best, 0.99):.1f} us"
+    )
     print(f"batch: {batch_rate:,.0f} messages/s")
-    print(f"rules stage: mean {statistics.mean(rules):.1f} us, p50 {statistics.median(rules):.1f}"
-          f" us, p99 {_percentile(rules, 0.99):.1f} us; best of {args.repeat} per message:"
-          f" mean {statistics.mean(rules_best):.1f} us, p99 {_percentile(rules_best, 0.99):.1f} us")
+    print(
+        f"rules stage: mean {statistics.mean(rules):.1f} us, p50 {statistics.median(rules):.1f}"
+        f" us, p99 {_percentile(rules, 0.99):.1f} us; best of {args.repeat} per message:"
+        f" mean {statistics.mean(rules_best):.1f} us, p99 {_percentile(rules_best, 0.99):.1f} us"
+    )
     print(f"normalize + tokenize: p50 {statistics.median(tokenize):.1f} us")
-    print(f"scikit-learn Pipeline.predict: p50 {statistics.median(sklearn):.1f} us, "
-          f"p99 {_percentile(sklearn, 0.99):.1f} us ({len(sklearn)} messages)")
-    print(json.dumps({
-        "bench": "classify",
-        "p50_us": round(p50, 1),
-        "p99_us": round(p99, 1),
-        "rules_us": round(statistics.mean(rules), 1),
-        "sklearn_pipeline_p50_us": round(statistics.median(sklearn), 1),
-        "batch_msgs_per_s": round(batch_rate),
-        "best_of_p50_us": round(statistics.median(best), 1),
-        "best_of_p99_us": round(_percentile(best, 0.99), 1),
-        "load_average_1m": round(os.getloadavg()[0], 2),
-        "rules_p99_us": round(_percentile(rules, 0.99), 1),
-        "rules_best_of_mean_us": round(statistics.mean(rules_best), 1),
-        "tokenize_p50_us": round(statistics.median(tokenize), 1),
-        "messages": len(messages),
-    }))
+    print(
+        f"scikit-learn Pipeline.predict: p50 {statistics.median(sklearn):.1f} us, "
+        f"p99 {_percentile(sklearn, 0.99):.1f} us ({len(sklearn)} messages)"
+    )
+    print(
+        json.dumps(
+            {
+                "bench": "classify",
+                "p50_us": round(p50, 1),
+                "p99_us": round(p99, 1),
+                "rules_us": round(statistics.mean(rules), 1),
+                "sklearn_pipeline_p50_us": round(statistics.median(sklearn), 1),
+                "batch_msgs_per_s": round(batch_rate),
+                "best_of_p50_us": round(statistics.median(best), 1),
+                "best_of_p99_us": round(_percentile(best, 0.99), 1),
+                "load_average_1m": round(os.getloadavg()[0], 2),
+                "rules_p99_us": round(_percentile(rules, 0.99), 1),
+                "rules_best_of_mean_us": round(statistics.mean(rules_best), 1),
+                "tokenize_p50_us": round(statistics.median(tokenize), 1),
+                "messages": len(messages),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -166,12 +166,23 @@ class Conversations:
         ids = (f"{cid}-{i}" for i in range(100))
 
         def inbound(text: str) -> dict[str, Any]:
-            return {"message_id": next(ids), "conversation_id": cid, "direction": "inbound",
-                    "text": text, "channel": "sms", "customer_id": f"cust-{n}"}
+            return {
+                "message_id": next(ids),
+                "conversation_id": cid,
+                "direction": "inbound",
+                "text": text,
+                "channel": "sms",
+                "customer_id": f"cust-{n}",
+            }
 
         def outbound(text: str) -> dict[str, Any]:
-            return {"message_id": next(ids), "conversation_id": cid, "direction": "outbound",
-                    "text": text, "agent_id": None}
+            return {
+                "message_id": next(ids),
+                "conversation_id": cid,
+                "direction": "outbound",
+                "text": text,
+                "agent_id": None,
+            }
 
         yield inbound(r.choice(QUESTIONS).format(n=n)), False
         if r.random() < 0.15:
@@ -186,7 +197,12 @@ class Conversations:
 
 
 async def drive(
-    port: int, token: str, clients: int, messages: int, warmup: int, agents: list[str],
+    port: int,
+    token: str,
+    clients: int,
+    messages: int,
+    warmup: int,
+    agents: list[str],
     time_cap: float,
 ) -> Load:
     """Send `warmup` then `messages` messages from `clients` concurrent connections."""
@@ -202,8 +218,9 @@ async def drive(
         connection = await Connection.open(port)
         routed: str | None = None
         try:
-            while sent < budget and (not measuring_from or
-                                     time.perf_counter() - measuring_from < time_cap):
+            while sent < budget and (
+                not measuring_from or time.perf_counter() - measuring_from < time_cap
+            ):
                 for body, needs_agent in mix.script():
                     if sent >= budget:
                         return
@@ -288,7 +305,9 @@ def main() -> None:
     parser.add_argument("--time-cap", type=float, default=120.0, help="seconds per run")
     parser.add_argument("--rounds", type=int, default=2, help="alternating runs of each")
     parser.add_argument(
-        "--classifier-process", choices=["on", "off", "default"], default="default",
+        "--classifier-process",
+        choices=["on", "off", "default"],
+        default="default",
         help="run Tidal with or without its classifier helper process",
     )
     args = parser.parse_args()
@@ -313,25 +332,59 @@ def main() -> None:
             store.close()
 
             port = free_port()
-            tidal = [PYTHON, "-c", "from service.cli import main; main()", "serve",
-                     "--db", str(db), "--port", str(port), "--no-access-log",
-                     "--log-level", "warning"]
+            tidal = [
+                PYTHON,
+                "-c",
+                "from service.cli import main; main()",
+                "serve",
+                "--db",
+                str(db),
+                "--port",
+                str(port),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ]
             if args.classifier_process != "default":
-                tidal.append(f"--{'' if args.classifier_process == 'on' else 'no-'}"
-                             "classifier-process")
+                tidal.append(
+                    f"--{'' if args.classifier_process == 'on' else 'no-'}classifier-process"
+                )
             with server(tidal, port, log):
                 create_agents(port, supervisor_token, agents)
-                tidal_runs.append(uvloop.run(drive(
-                    port, service_token, args.clients, args.messages, args.warmup, agents,
-                    args.time_cap)))
+                tidal_runs.append(
+                    uvloop.run(
+                        drive(
+                            port,
+                            service_token,
+                            args.clients,
+                            args.messages,
+                            args.warmup,
+                            agents,
+                            args.time_cap,
+                        )
+                    )
+                )
 
             port = free_port()
             with server([PYTHON, "-c", TRIVIAL_SERVER, str(port)], port, log):
-                trivial_runs.append(uvloop.run(drive(
-                    port, service_token, args.clients, args.messages, args.warmup, agents,
-                    args.time_cap)))
-            print(f"round {round_ + 1}: tidal {tidal_runs[-1].per_second:.0f} msg/s, "
-                  f"trivial {trivial_runs[-1].per_second:.0f} req/s", file=sys.stderr)
+                trivial_runs.append(
+                    uvloop.run(
+                        drive(
+                            port,
+                            service_token,
+                            args.clients,
+                            args.messages,
+                            args.warmup,
+                            agents,
+                            args.time_cap,
+                        )
+                    )
+                )
+            print(
+                f"round {round_ + 1}: tidal {tidal_runs[-1].per_second:.0f} msg/s, "
+                f"trivial {trivial_runs[-1].per_second:.0f} req/s",
+                file=sys.stderr,
+            )
 
     # the best round of each: the one least disturbed by other work on the machine
     measured = max(tidal_runs, key=lambda load: load.per_second)
@@ -339,20 +392,30 @@ def main() -> None:
     errors = sum(run.errors for run in tidal_runs + trivial_runs)
     if errors:
         print(f"{errors} requests were not answered with 200", file=sys.stderr)
-    print(f"tidal   POST /v1/messages: {measured.per_second:8.0f} msg/s  "
-          f"p50 {measured.percentile(0.50):6.1f} ms  p99 {measured.percentile(0.99):6.1f} ms  "
-          f"({len(measured.latencies)} messages, {args.clients} clients, durable SQLite)")
-    print(f"trivial FastAPI endpoint:  {trivial.per_second:8.0f} req/s  "
-          f"p50 {trivial.percentile(0.50):6.1f} ms  p99 {trivial.percentile(0.99):6.1f} ms")
-    print(json.dumps({
-        "bench": "http",
-        "msgs_per_s": round(measured.per_second, 1),
-        "p50_ms": round(measured.percentile(0.50), 2),
-        "p99_ms": round(measured.percentile(0.99), 2),
-        "trivial_req_per_s": round(trivial.per_second, 1),
-        "ratio": round(measured.per_second / trivial.per_second, 3) if trivial.per_second else 0,
-        "classifier_process": args.classifier_process,
-    }))
+    print(
+        f"tidal   POST /v1/messages: {measured.per_second:8.0f} msg/s  "
+        f"p50 {measured.percentile(0.50):6.1f} ms  p99 {measured.percentile(0.99):6.1f} ms  "
+        f"({len(measured.latencies)} messages, {args.clients} clients, durable SQLite)"
+    )
+    print(
+        f"trivial FastAPI endpoint:  {trivial.per_second:8.0f} req/s  "
+        f"p50 {trivial.percentile(0.50):6.1f} ms  p99 {trivial.percentile(0.99):6.1f} ms"
+    )
+    print(
+        json.dumps(
+            {
+                "bench": "http",
+                "msgs_per_s": round(measured.per_second, 1),
+                "p50_ms": round(measured.percentile(0.50), 2),
+                "p99_ms": round(measured.percentile(0.99), 2),
+                "trivial_req_per_s": round(trivial.per_second, 1),
+                "ratio": round(measured.per_second / trivial.per_second, 3)
+                if trivial.per_second
+                else 0,
+                "classifier_process": args.classifier_process,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -39,10 +39,18 @@ from engine.classify.pipeline import Classifier  # noqa: E402
 from engine.core.intents import Classification, Direction  # noqa: E402
 from engine.replay import Replayer, ReplayProblem, parse_conversation  # noqa: E402
 
-OFFERS = ["Is there anything else I can help you with?", "Anything else?",
-          "Done! Anything else I can help with today?"]
-CLOSING_ANSWERS = ["no thanks", "No, that's all, thanks!", "thanks, bye", "nope",
-                   "actually yes, my other card is blocked too"]
+OFFERS = [
+    "Is there anything else I can help you with?",
+    "Anything else?",
+    "Done! Anything else I can help with today?",
+]
+CLOSING_ANSWERS = [
+    "no thanks",
+    "No, that's all, thanks!",
+    "thanks, bye",
+    "nope",
+    "actually yes, my other card is blocked too",
+]
 
 
 class _Precomputed:
@@ -65,8 +73,13 @@ def _conversations(count: int, seed: int = 7) -> list[str]:
     rng = random.Random(seed)
     lines = []
     for n in range(count):
-        messages = [{"direction": "inbound", "text": rng.choice(substantive or inbound),
-                     "at": f"2026-11-25T{8 + n % 10:02d}:{n % 60:02d}:00Z"}]
+        messages = [
+            {
+                "direction": "inbound",
+                "text": rng.choice(substantive or inbound),
+                "at": f"2026-11-25T{8 + n % 10:02d}:{n % 60:02d}:00Z",
+            }
+        ]
         for _ in range(rng.randint(1, 4)):
             messages.append({"direction": "outbound", "text": rng.choice(outbound)})
             messages.append({"direction": "inbound", "text": rng.choice(inbound)})
@@ -124,18 +137,24 @@ def main() -> None:
     engine_rate = len(messages) / engine_s
     print(f"{len(lines)} conversations, {len(messages)} messages; actions {actions}")
     print(f"replay (parse + classify + engine): {replay_rate:,.0f} messages/s")
-    print(f"baseline, classification alone:     {classify_rate:,.0f} messages/s "
-          f"(replay keeps {replay_rate / classify_rate:.0%} of it)")
+    print(
+        f"baseline, classification alone:     {classify_rate:,.0f} messages/s "
+        f"(replay keeps {replay_rate / classify_rate:.0%} of it)"
+    )
     print(f"engine only (classifications given): {engine_rate:,.0f} messages/s")
-    print(json.dumps({
-        "bench": "replay",
-        "msgs_per_s": round(replay_rate),
-        "baseline": "classify_only",
-        "baseline_msgs_per_s": round(classify_rate),
-        "ratio_to_baseline": round(replay_rate / classify_rate, 3),
-        "engine_only_msgs_per_s": round(engine_rate),
-        "messages": len(messages),
-    }))
+    print(
+        json.dumps(
+            {
+                "bench": "replay",
+                "msgs_per_s": round(replay_rate),
+                "baseline": "classify_only",
+                "baseline_msgs_per_s": round(classify_rate),
+                "ratio_to_baseline": round(replay_rate / classify_rate, 3),
+                "engine_only_msgs_per_s": round(engine_rate),
+                "messages": len(messages),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

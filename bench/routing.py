@@ -46,17 +46,26 @@ from engine.core.workspace import Workspace
 
 START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 AGENT_PROFILES = [
-    frozenset({"billing"}), frozenset({"billing", "spanish"}), frozenset({"tech"}),
-    frozenset({"tech", "billing"}), frozenset({"tech", "spanish", "billing"}), frozenset(),
+    frozenset({"billing"}),
+    frozenset({"billing", "spanish"}),
+    frozenset({"tech"}),
+    frozenset({"tech", "billing"}),
+    frozenset({"tech", "spanish", "billing"}),
+    frozenset(),
 ]
 CONVERSATION_NEEDS = [
-    frozenset(), frozenset({"billing"}), frozenset({"tech"}), frozenset({"spanish"}),
-    frozenset({"tech", "billing"}), frozenset({"klingon"}),  # nobody speaks klingon
+    frozenset(),
+    frozenset({"billing"}),
+    frozenset({"tech"}),
+    frozenset({"spanish"}),
+    frozenset({"tech", "billing"}),
+    frozenset({"klingon"}),  # nobody speaks klingon
 ]
 NEED_WEIGHTS = [30, 30, 20, 10, 8, 2]
 
 
 # -- the naive router: same interface, a plain scan per decision -------------------------
+
 
 class LinearAgentPool(AgentPool):
     def __init__(self) -> None:
@@ -105,6 +114,7 @@ class LinearWaitingQueue(WaitingQueue):
 
 # -- building a desk -------------------------------------------------------------------
 
+
 @dataclass
 class Desk:
     ws: Workspace
@@ -119,9 +129,15 @@ class Desk:
         needs = self.rng.choices(CONVERSATION_NEEDS, NEED_WEIGHTS)[0]
         respond_by = self.now + timedelta(seconds=self.rng.randint(30, 900))
         conversation = Conversation(
-            id=f"c-{self.serial:08d}", channel=None, customer_id=None, skills=needs,
-            state=State.QUEUED, opened_at=self.now, awaiting=Awaiting.AGENT,
-            respond_by=respond_by, awaiting_since=self.now,
+            id=f"c-{self.serial:08d}",
+            channel=None,
+            customer_id=None,
+            skills=needs,
+            state=State.QUEUED,
+            opened_at=self.now,
+            awaiting=Awaiting.AGENT,
+            respond_by=respond_by,
+            awaiting_since=self.now,
         )
         self.ws.conversations[conversation.id] = conversation
         return conversation
@@ -131,8 +147,14 @@ def build(agents: int, conversations: int, seed: int = 7) -> Desk:
     ws = Workspace(RoutingSettings())
     rng = random.Random(seed)
     for i in range(agents):
-        agent = Agent(f"a-{i:07d}", AgentStatus.AVAILABLE, 3, 5, rng.choice(AGENT_PROFILES),
-                      last_assigned_at=START - timedelta(seconds=rng.randint(0, 86400)))
+        agent = Agent(
+            f"a-{i:07d}",
+            AgentStatus.AVAILABLE,
+            3,
+            5,
+            rng.choice(AGENT_PROFILES),
+            last_assigned_at=START - timedelta(seconds=rng.randint(0, 86400)),
+        )
         ws.agents[agent.id] = agent
         ws.sync_agent(agent)
     desk = Desk(ws, rng, START, [], [])
@@ -142,7 +164,8 @@ def build(agents: int, conversations: int, seed: int = 7) -> Desk:
         desk.now += timedelta(milliseconds=1)
     for conversation in ws.conversations.values():
         (desk.assigned if conversation.state is State.ASSIGNED else desk.queued).append(
-            conversation.id)
+            conversation.id
+        )
     rng.shuffle(desk.assigned)
     rng.shuffle(desk.queued)
     ws.drain()
@@ -162,6 +185,7 @@ def make_linear(desk: Desk) -> None:
 
 
 # -- decisions -------------------------------------------------------------------------
+
 
 def _pick(ids: list[str], desk: Desk, state: State) -> Conversation | None:
     """A random conversation of `ids` still in `state` (stale ids are dropped)."""
@@ -214,7 +238,8 @@ def measure(desk: Desk, decisions: int, batch: int = 250) -> dict[str, float]:
         record("assign", t0, len(fresh))
         for conversation in fresh:
             (desk.assigned if conversation.state is State.ASSIGNED else desk.queued).append(
-                conversation.id)
+                conversation.id
+            )
 
         leaving = _pick_many(desk, desk.assigned, State.ASSIGNED, size)
         first_event = len(ws.changes.events)
@@ -225,8 +250,9 @@ def measure(desk: Desk, decisions: int, batch: int = 250) -> dict[str, float]:
         _note_assignments(desk, first_event)
 
         waiting = _pick_many(desk, desk.queued, State.QUEUED, size)
-        earlier = [(c.respond_by or now) - timedelta(seconds=desk.rng.randint(1, 120))
-                   for c in waiting]
+        earlier = [
+            (c.respond_by or now) - timedelta(seconds=desk.rng.randint(1, 120)) for c in waiting
+        ]
         t0 = clock()
         for conversation, respond_by in zip(waiting, earlier, strict=True):
             conversation.respond_by = respond_by
@@ -257,8 +283,10 @@ def _pick_many(desk: Desk, ids: list[str], state: State, count: int) -> list[Con
 
 # -- the run ---------------------------------------------------------------------------
 
-def run(label: str, agents: int, conversations: int, decisions: int,
-        linear_decisions: int) -> tuple[dict[str, float], dict[str, float] | None]:
+
+def run(
+    label: str, agents: int, conversations: int, decisions: int, linear_decisions: int
+) -> tuple[dict[str, float], dict[str, float] | None]:
     started = time.perf_counter()
     desk = build(agents, conversations)
     built = time.perf_counter() - started
@@ -268,13 +296,14 @@ def run(label: str, agents: int, conversations: int, decisions: int,
     if linear_decisions:
         make_linear(desk)
         linear = measure(desk, linear_decisions)
-    line = (f"{label:>22}  queued {queued:>7}  "
-            f"assign {indexed['assign']:6.1f}  release {indexed['release']:6.1f}  "
-            f"reprioritise {indexed['reprioritise']:6.1f}  mean {indexed['mean']:6.1f} us "
-            f"(median batches {indexed['median_mean']:6.1f})")
+    line = (
+        f"{label:>22}  queued {queued:>7}  "
+        f"assign {indexed['assign']:6.1f}  release {indexed['release']:6.1f}  "
+        f"reprioritise {indexed['reprioritise']:6.1f}  mean {indexed['mean']:6.1f} us "
+        f"(median batches {indexed['median_mean']:6.1f})"
+    )
     if linear is not None:
-        line += (f"  | linear mean {linear['mean']:9.1f} us "
-                 f"({linear['decisions']:.0f} decisions)")
+        line += f"  | linear mean {linear['mean']:9.1f} us ({linear['decisions']:.0f} decisions)"
     print(line + f"  [built in {built:.1f}s]", flush=True)
     del desk
     gc.collect()
@@ -292,14 +321,16 @@ def main(argv: list[str]) -> int:
         for factor in (1, 10):
             conversations = agents * factor
             label = f"{agents:,} agents {conversations:,} convs"
-            indexed, linear = run(label, agents, conversations, 20_000,
-                                  linear_budget(agents, conversations))
+            indexed, linear = run(
+                label, agents, conversations, 20_000, linear_budget(agents, conversations)
+            )
             results[(agents, conversations)] = indexed
             if linear is not None:
                 linear_results[(agents, conversations)] = linear
     top = scale[-1]
-    growth = max(results[(top, top * f)]["mean"] / results[(1_000, 1_000 * f)]["mean"]
-                 for f in (1, 10))
+    growth = max(
+        results[(top, top * f)]["mean"] / results[(1_000, 1_000 * f)]["mean"] for f in (1, 10)
+    )
     key = (10_000, 100_000)
     summary = {
         "bench": "routing",
@@ -307,8 +338,7 @@ def main(argv: list[str]) -> int:
         "linear_us_per_decision_10k_100k": round(linear_results[key]["mean"], 2),
         "growth_1k_to_100k": round(growth, 2),
     }
-    print(f"growth from 1k to {top:,} agents (worst of 1x and 10x conversations): "
-          f"{growth:.2f}x")
+    print(f"growth from 1k to {top:,} agents (worst of 1x and 10x conversations): {growth:.2f}x")
     print(json.dumps(summary))
     return 0
 

@@ -48,7 +48,6 @@ class TextClassifier(Protocol):
     def classify(self, text: str, direction: Direction) -> Classification: ...
 
 
-
 @dataclass(frozen=True, slots=True)
 class ReplayRecord:
     """What one message did (SPEC 7 replay output)."""
@@ -84,7 +83,6 @@ class ReplayRecord:
             "agent_id": self.agent_id,
             "routing_reason": self.routing_reason,
         }
-
 
 
 class Replayer:

@@ -75,7 +75,6 @@ class _ConversationIn(BaseModel):
     skills: list[NonEmpty] = []
 
 
-
 @dataclass(frozen=True, slots=True)
 class ReplayAgent:
     id: str
@@ -105,7 +104,6 @@ class ReplayConversation:
     channel: str | None
     customer_id: str | None
     skills: frozenset[str]
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,8 +176,9 @@ def parse_conversation(text: str, line: int) -> ReplayConversation:
         id=parsed.id,
         line=line,
         agents=tuple(
-            ReplayAgent(a.id, a.preferred_concurrency, a.max_concurrency, a.status,
-                        frozenset(a.skills))
+            ReplayAgent(
+                a.id, a.preferred_concurrency, a.max_concurrency, a.status, frozenset(a.skills)
+            )
             for a in agents
         ),
         messages=tuple(messages),
@@ -232,7 +231,6 @@ def _describe(err: Any) -> str:
     else:
         what = str(err.get("msg", "invalid value"))
     return f"{where}: {what}" if where else what
-
 
 
 def parse_lines(

@@ -95,8 +95,9 @@ async def _engine_handler(request: Request, exc: Exception) -> Response:
 
 async def _internal_handler(request: Request, exc: Exception) -> Response:
     log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
-    return problem_response(Problem("internal", "unexpected error; see the service log"),
-                            request.url.path)
+    return problem_response(
+        Problem("internal", "unexpected error; see the service log"), request.url.path
+    )
 
 
 def create_app(

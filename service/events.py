@@ -110,9 +110,7 @@ async def event_stream(
                     sent = missed.id
         while True:
             try:
-                event = await asyncio.wait_for(
-                    sub.queue.get(), heartbeat_seconds
-                )
+                event = await asyncio.wait_for(sub.queue.get(), heartbeat_seconds)
             except TimeoutError:
                 yield b": heartbeat\n\n"
                 continue

@@ -17,9 +17,7 @@ import orjson
 
 from service.tokens import TOKEN_PREFIX
 
-_SECRET = re.compile(
-    rf"(?i)(bearer\s+)\S+|{re.escape(TOKEN_PREFIX)}[A-Za-z0-9_\-]+"
-)
+_SECRET = re.compile(rf"(?i)(bearer\s+)\S+|{re.escape(TOKEN_PREFIX)}[A-Za-z0-9_\-]+")
 _STANDARD_ATTRS = frozenset(
     vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys() | {"message", "asctime"}
 )

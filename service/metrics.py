@@ -26,16 +26,23 @@ class Metrics:
         self.registry = CollectorRegistry()
         r = self.registry
         self.requests = Counter(
-            "tidal_http_requests", "HTTP requests by route and status",
-            ["method", "route", "status"], registry=r,
+            "tidal_http_requests",
+            "HTTP requests by route and status",
+            ["method", "route", "status"],
+            registry=r,
         )
         self.latency = Histogram(
-            "tidal_http_request_duration_seconds", "HTTP request latency by route",
-            ["method", "route"], buckets=_LATENCY_BUCKETS, registry=r,
+            "tidal_http_request_duration_seconds",
+            "HTTP request latency by route",
+            ["method", "route"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
         )
         self.decisions = Counter(
-            "tidal_decisions", "Message decisions by action and reason",
-            ["action", "reason"], registry=r,
+            "tidal_decisions",
+            "Message decisions by action and reason",
+            ["action", "reason"],
+            registry=r,
         )
         self.routings = Counter(
             "tidal_routings", "Routing outcomes of messages by reason", ["reason"], registry=r
@@ -47,31 +54,43 @@ class Metrics:
             "tidal_agent_load", "Assigned conversations per agent", ["agent_id"], registry=r
         )
         self.agent_preferred = Gauge(
-            "tidal_agent_preferred_concurrency", "Preferred concurrency per agent",
-            ["agent_id"], registry=r,
+            "tidal_agent_preferred_concurrency",
+            "Preferred concurrency per agent",
+            ["agent_id"],
+            registry=r,
         )
         self.agent_max = Gauge(
             "tidal_agent_max_concurrency", "Maximum load per agent", ["agent_id"], registry=r
         )
         self.timer_lag = Histogram(
-            "tidal_timer_lag_seconds", "How late timers fired after their deadline",
-            buckets=(0.001, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 60, 600), registry=r,
+            "tidal_timer_lag_seconds",
+            "How late timers fired after their deadline",
+            buckets=(0.001, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 60, 600),
+            registry=r,
         )
         self.commit_batch = Histogram(
-            "tidal_commit_batch_requests", "Engine calls committed per transaction",
-            buckets=_BATCH_BUCKETS, registry=r,
+            "tidal_commit_batch_requests",
+            "Engine calls committed per transaction",
+            buckets=_BATCH_BUCKETS,
+            registry=r,
         )
         self.commit_rows = Histogram(
-            "tidal_commit_batch_messages", "Messages committed per transaction",
-            buckets=_BATCH_BUCKETS, registry=r,
+            "tidal_commit_batch_messages",
+            "Messages committed per transaction",
+            buckets=_BATCH_BUCKETS,
+            registry=r,
         )
         self.commit_seconds = Histogram(
-            "tidal_commit_seconds", "Duration of one group commit (including fsync)",
-            buckets=_LATENCY_BUCKETS, registry=r,
+            "tidal_commit_seconds",
+            "Duration of one group commit (including fsync)",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
         )
         self.classify_seconds = Histogram(
-            "tidal_classify_seconds", "Classification time per message",
-            buckets=_LATENCY_BUCKETS, registry=r,
+            "tidal_classify_seconds",
+            "Classification time per message",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
         )
         self.classifier_process_up = Gauge(
             "tidal_classifier_process_up",
@@ -79,7 +98,8 @@ class Metrics:
             registry=r,
         )
         self.classifier_process_texts = Counter(
-            "tidal_classifier_process_texts", "Texts classified by the classifier helper process",
+            "tidal_classifier_process_texts",
+            "Texts classified by the classifier helper process",
             registry=r,
         )
         self.classifier_process_failures = Counter(

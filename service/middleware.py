@@ -81,9 +81,7 @@ class ServiceMiddleware:
             if response_started:
                 raise
             status = 413
-            await problem_response(too_large_problem(limit), scope["path"])(
-                scope, receive, send
-            )
+            await problem_response(too_large_problem(limit), scope["path"])(scope, receive, send)
         finally:
             self._observe(scope, status, started)
 
@@ -94,7 +92,12 @@ class ServiceMiddleware:
         route: Any = scope.get("route")
         template = getattr(route, "path", None) or "unmatched"
         observe_request(
-            self.metrics, self.log_access, scope["method"], scope["path"], template, status,
+            self.metrics,
+            self.log_access,
+            scope["method"],
+            scope["path"],
+            template,
+            status,
             started,
         )
 

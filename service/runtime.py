@@ -127,9 +127,7 @@ class Runtime:
         self._metrics = metrics
         self._on_committed = on_committed
         self._max_batch = max_batch
-        self._jobs: queue.SimpleQueue[Callable[[], Ticket[Any] | None] | None] = (
-            queue.SimpleQueue()
-        )
+        self._jobs: queue.SimpleQueue[Callable[[], Ticket[Any] | None] | None] = queue.SimpleQueue()
         self._engine_thread = threading.Thread(
             target=self._run_jobs, name="tidal-engine", daemon=True
         )

@@ -152,6 +152,7 @@ def start_services(
 
     # what was restored lives as long as the process: keep it out of collector passes
     gc.freeze()
+
     def on_durable(batch: CommitBatch) -> None:
         memory.confirm(outcome.message_id for outcome, _response in batch.messages)
 

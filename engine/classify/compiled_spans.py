@@ -32,8 +32,20 @@ from engine.classify.tokens import TokenizedText, Tokenizer
 # Column of `TokenizedText` each attribute reads: 0 orths, 1 lowers, 2 lemmas.
 _FAST_ATTRS = {"ORTH": 0, "TEXT": 0, "LOWER": 1, "LEMMA": 2}
 # Boolean lexical flags, read from spaCy's lexemes (as its Matcher does): columns 3...
-_FLAGS = ("IS_PUNCT", "IS_TITLE", "IS_DIGIT", "IS_ALPHA", "IS_UPPER", "IS_LOWER", "LIKE_NUM",
-          "IS_ASCII", "IS_STOP", "IS_CURRENCY", "LIKE_URL", "LIKE_EMAIL")
+_FLAGS = (
+    "IS_PUNCT",
+    "IS_TITLE",
+    "IS_DIGIT",
+    "IS_ALPHA",
+    "IS_UPPER",
+    "IS_LOWER",
+    "LIKE_NUM",
+    "IS_ASCII",
+    "IS_STOP",
+    "IS_CURRENCY",
+    "LIKE_URL",
+    "LIKE_EMAIL",
+)
 _FLAG_COLUMNS = {flag: 3 + i for i, flag in enumerate(_FLAGS)}
 # Beyond this many optional tokens a pattern expands into too many sequences.
 _MAX_OPTIONAL = 5

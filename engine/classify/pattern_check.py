@@ -13,8 +13,18 @@ from typing import Any
 
 # Token attributes only a trained pipeline (tagger, parser, NER) would set.
 _NEEDS_MODEL = frozenset(
-    {"POS", "TAG", "MORPH", "DEP", "ENT_TYPE", "ENT_IOB", "ENT_ID", "ENT_KB_ID",
-     "SENT_START", "IS_SENT_START"}
+    {
+        "POS",
+        "TAG",
+        "MORPH",
+        "DEP",
+        "ENT_TYPE",
+        "ENT_IOB",
+        "ENT_ID",
+        "ENT_KB_ID",
+        "SENT_START",
+        "IS_SENT_START",
+    }
 )
 # Attributes whose values a lower-case message can match only in lower case.
 _LOWER_CASE_ATTRS = ("LOWER", "LEMMA")
@@ -44,7 +54,8 @@ def pattern_problems(pattern: Any) -> list[tuple[int | None, str]]:
             index, path, what = int(found.group(1)), found.group(2), found.group(3)
             key = path.split(" -> ")[0] if path else ""
             problem: tuple[int | None, str] = (
-                index, f"token {index}{' ' + key if key else ''}: {what}"
+                index,
+                f"token {index}{' ' + key if key else ''}: {what}",
             )
         else:
             problem = (None, raw)
@@ -56,8 +67,11 @@ def pattern_problems(pattern: Any) -> list[tuple[int | None, str]]:
         for attr, value in token.items():
             if attr in _NEEDS_MODEL:
                 problems.append(
-                    (index, f"token {index} {attr}: needs a trained spaCy pipeline; Tidal "
-                     "tokenizes with blank English only, so this can never match")
+                    (
+                        index,
+                        f"token {index} {attr}: needs a trained spaCy pipeline; Tidal "
+                        "tokenizes with blank English only, so this can never match",
+                    )
                 )
                 continue
             problems.extend(
@@ -84,15 +98,20 @@ def _boolean_words(pattern: list[Any]) -> list[tuple[int | None, str]]:
                 continue
             if isinstance(value, dict):
                 values = [
-                    v for key in ("IN", "NOT_IN") if isinstance(value.get(key), list)
+                    v
+                    for key in ("IN", "NOT_IN")
+                    if isinstance(value.get(key), list)
                     for v in value[key]
                 ]
             else:
                 values = [value]
             if any(isinstance(v, bool) for v in values):
                 problems.append(
-                    (index, f"token {index} {attr}: a value is true/false; YAML reads unquoted "
-                     'yes/no/on/off/y/n as booleans, so quote the word ("no")')
+                    (
+                        index,
+                        f"token {index} {attr}: a value is true/false; YAML reads unquoted "
+                        'yes/no/on/off/y/n as booleans, so quote the word ("no")',
+                    )
                 )
     return problems
 

@@ -91,16 +91,22 @@ def _from_model(scorer: IntentScorer, ranked: list[tuple[str, float]]) -> Classi
     if top_probability >= scorer.thresholds.get(top_intent, DEFAULT_THRESHOLD):
         alternatives = _alternatives(ranked[1:])
         return Classification(
-            top_intent, round(top_probability, 4), "model",
-            model_version=scorer.version, alternatives=alternatives,
+            top_intent,
+            round(top_probability, 4),
+            "model",
+            model_version=scorer.version,
+            alternatives=alternatives,
         )
     # Not sure enough: the message is substantive by default. Its confidence is what
     # the model gives `other` itself; the near misses are the alternatives.
     other_probability = next((p for i, p in ranked if i == FALLBACK_INTENT), 0.0)
     alternatives = _alternatives([(i, p) for i, p in ranked if i != FALLBACK_INTENT])
     return Classification(
-        FALLBACK_INTENT, round(other_probability, 4), "fallback",
-        model_version=scorer.version, alternatives=alternatives,
+        FALLBACK_INTENT,
+        round(other_probability, 4),
+        "fallback",
+        model_version=scorer.version,
+        alternatives=alternatives,
     )
 
 

@@ -88,9 +88,7 @@ def intent_rule_files(rules_dir: Path | str) -> list[Path]:
     folder = Path(rules_dir) / "intents"
     if not folder.is_dir():
         return []
-    return sorted(
-        p for p in folder.glob("*.yaml") if p.name != CATALOGUE_FILENAME and p.is_file()
-    )
+    return sorted(p for p in folder.glob("*.yaml") if p.name != CATALOGUE_FILENAME and p.is_file())
 
 
 def load_intent_rules(
@@ -122,7 +120,9 @@ def check_intent_rules(
                 if earlier is not None:
                     doc.errors.append(
                         FileError(
-                            rule.path, rule.line, "T004",
+                            rule.path,
+                            rule.line,
+                            "T004",
                             f"duplicate rule id {rule.id!r} (first defined at "
                             f"{earlier.path}:{earlier.line})",
                         )
@@ -154,15 +154,21 @@ def _rules_of(
         if not catalogue.knows(rule.direction, rule.intent):
             known = ", ".join(sorted(catalogue.for_direction(rule.direction)))
             doc.errors.append(
-                doc.error((*where, "intent"), "T005",
-                          f"unknown {rule.direction} intent {rule.intent!r} (known: {known})")
+                doc.error(
+                    (*where, "intent"),
+                    "T005",
+                    f"unknown {rule.direction} intent {rule.intent!r} (known: {known})",
+                )
             )
             ok = False
         for j, companion in enumerate(rule.allow):
             if not catalogue.knows(rule.direction, companion):
                 doc.errors.append(
-                    doc.error((*where, "allow", j), "T005",
-                              f"allow.{j}: unknown {rule.direction} intent {companion!r}")
+                    doc.error(
+                        (*where, "allow", j),
+                        "T005",
+                        f"allow.{j}: unknown {rule.direction} intent {companion!r}",
+                    )
                 )
                 ok = False
         for j, pattern in enumerate(rule.patterns):
@@ -178,9 +184,15 @@ def _rules_of(
         if ok:
             rules.append(
                 IntentRule(
-                    id=rule.id, direction=rule.direction, intent=rule.intent, scope=rule.scope,
-                    patterns=tuple(rule.patterns), phrases=tuple(rule.phrases),
-                    regex=tuple(rule.regex), path=doc.path, line=doc.line_of(where),
+                    id=rule.id,
+                    direction=rule.direction,
+                    intent=rule.intent,
+                    scope=rule.scope,
+                    patterns=tuple(rule.patterns),
+                    phrases=tuple(rule.phrases),
+                    regex=tuple(rule.regex),
+                    path=doc.path,
+                    line=doc.line_of(where),
                     allow=frozenset(rule.allow),
                 )
             )
@@ -190,9 +202,10 @@ def _rules_of(
 def _tests_of(
     doc: LocatedDocument, parsed: _FileSchema, catalogue: IntentCatalogue
 ) -> list[RuleTestCase]:
-    directions = {
-        raw.get("direction") for raw in parsed.rules if isinstance(raw, dict)
-    } & {"inbound", "outbound"}
+    directions = {raw.get("direction") for raw in parsed.rules if isinstance(raw, dict)} & {
+        "inbound",
+        "outbound",
+    }
     cases: list[RuleTestCase] = []
     for i, raw in enumerate(parsed.tests):
         where: tuple[str | int, ...] = ("tests", i)
@@ -206,15 +219,17 @@ def _tests_of(
             direction = "inbound" if "inbound" in directions else "outbound"
         else:
             doc.errors.append(
-                doc.error(where, "T003",
-                          f"tests.{i}.direction: required when the file's rules do not all "
-                          "have one direction")
+                doc.error(
+                    where,
+                    "T003",
+                    f"tests.{i}.direction: required when the file's rules do not all "
+                    "have one direction",
+                )
             )
             continue
         if not catalogue.knows(direction, test.intent):
             doc.errors.append(
-                doc.error((*where, "intent"), "T005",
-                          f"unknown {direction} intent {test.intent!r}")
+                doc.error((*where, "intent"), "T005", f"unknown {direction} intent {test.intent!r}")
             )
             continue
         cases.append(RuleTestCase(test.text, test.intent, direction, doc.path, doc.line_of(where)))
@@ -243,6 +258,6 @@ def _describe(err: Any) -> str:
     if kind == "string_type" and isinstance(err.get("input"), bool):
         return (
             "true/false where a string belongs: YAML reads unquoted yes/no/on/off as "
-            "booleans, so quote it (\"no\")"
+            'booleans, so quote it ("no")'
         )
     return str(err.get("msg", "invalid value")).removeprefix("Value error, ")

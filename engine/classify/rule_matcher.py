@@ -74,14 +74,19 @@ class IntentRuleMatcher:
             gate = re.compile("|".join(map(re.escape, literals))) if literals else None
             companions = tuple(
                 tuple(
-                    j for j, other in enumerate(own)
+                    j
+                    for j, other in enumerate(own)
                     if j != i and other.scope == "whole" and other.intent in rule.allow
                 )
                 for i, rule in enumerate(own)
             )
             self._by_direction[direction] = _DirectionRules(
-                own, finder_factory(own, tokenizer), regexes, gate,
-                DEFAULT_FILLER | rules.filler.get(direction, frozenset()), companions,
+                own,
+                finder_factory(own, tokenizer),
+                regexes,
+                gate,
+                DEFAULT_FILLER | rules.filler.get(direction, frozenset()),
+                companions,
             )
 
     def _filler_flags(self, tokens: TokenizedText, filler: frozenset[str]) -> list[bool]:

@@ -21,9 +21,38 @@ from engine.classify.nlp import english
 #: Words that carry no intent of their own: a `whole`-scope rule may leave them
 #: uncovered ("oh ok", "um thanks"). Rule files can add more (`filler:`).
 DEFAULT_FILLER: frozenset[str] = frozenset(
-    {"oh", "ah", "ahh", "aw", "um", "umm", "uh", "uhh", "er", "erm", "hmm", "hm", "mm",
-     "lol", "haha", "hahaha", "hehe", "xx", "xxx", "x", "well", "just", "so", "again",
-     "then", "and", "also", "really", "very", "too"}
+    {
+        "oh",
+        "ah",
+        "ahh",
+        "aw",
+        "um",
+        "umm",
+        "uh",
+        "uhh",
+        "er",
+        "erm",
+        "hmm",
+        "hm",
+        "mm",
+        "lol",
+        "haha",
+        "hahaha",
+        "hehe",
+        "xx",
+        "xxx",
+        "x",
+        "well",
+        "just",
+        "so",
+        "again",
+        "then",
+        "and",
+        "also",
+        "really",
+        "very",
+        "too",
+    }
 )
 
 # Characters that make a token emoji or decoration rather than words: symbols, the
@@ -91,7 +120,10 @@ class Tokenizer:
         lowers = tuple([o.lower() for o in orths])
         lemmas = self._lemmas
         return TokenizedText(
-            text, doc, orths, lowers,
+            text,
+            doc,
+            orths,
+            lowers,
             tuple([lemmas.get(w) or self.lemma(w) for w in lowers]),
         )
 

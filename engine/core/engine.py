@@ -165,10 +165,16 @@ class Engine:
         ws = self._ws
         agent = ws.agents.get(agent_id)
         defaults = ws.settings.agents
-        preferred = preferred_concurrency if preferred_concurrency is not None else (
-            agent.preferred_concurrency if agent else defaults.preferred_concurrency)
-        maximum = max_concurrency if max_concurrency is not None else (
-            agent.max_concurrency if agent else defaults.max_concurrency)
+        preferred = (
+            preferred_concurrency
+            if preferred_concurrency is not None
+            else (agent.preferred_concurrency if agent else defaults.preferred_concurrency)
+        )
+        maximum = (
+            max_concurrency
+            if max_concurrency is not None
+            else (agent.max_concurrency if agent else defaults.max_concurrency)
+        )
         if preferred < 0 or maximum < 1 or preferred > maximum:
             raise InvalidAgentSettings(
                 f"agent {agent_id!r}: need 0 <= preferred_concurrency ({preferred}) "
@@ -177,11 +183,17 @@ class Engine:
         at = self._now()
         events: list[Event] = []
         if agent is None:
-            agent = Agent(agent_id, new_status or AgentStatus.AVAILABLE, preferred, maximum,
-                          frozenset(skills or ()))
+            agent = Agent(
+                agent_id,
+                new_status or AgentStatus.AVAILABLE,
+                preferred,
+                maximum,
+                frozenset(skills or ()),
+            )
             ws.agents[agent_id] = agent
-            events.append(Event(EventKind.AGENT_UPDATED, at, None, agent_id, "created",
-                                _agent_data(agent)))
+            events.append(
+                Event(EventKind.AGENT_UPDATED, at, None, agent_id, "created", _agent_data(agent))
+            )
             if agent.status is not AgentStatus.AVAILABLE:
                 events.append(_status_event(agent, None, at))
         else:
@@ -191,10 +203,15 @@ class Engine:
             if skills is not None:
                 agent.skills = frozenset(skills)
             if (previous.preferred_concurrency, previous.max_concurrency, previous.skills) != (
-                agent.preferred_concurrency, agent.max_concurrency, agent.skills
+                agent.preferred_concurrency,
+                agent.max_concurrency,
+                agent.skills,
             ):
-                events.append(Event(EventKind.AGENT_UPDATED, at, None, agent_id, "updated",
-                                    _agent_data(agent)))
+                events.append(
+                    Event(
+                        EventKind.AGENT_UPDATED, at, None, agent_id, "updated", _agent_data(agent)
+                    )
+                )
             if new_status is not None and new_status is not agent.status:
                 agent.status = new_status
                 events.append(_status_event(agent, previous.status, at))
@@ -282,13 +299,21 @@ class Engine:
         paused = [ws.conversations[i] for i in ws.router.paused_with(agent_id)]
         return Worklist(
             agent_id=agent_id,
-            awaiting_agent=tuple(c.snapshot() for c in sorted(
-                (c for c in held if c.awaiting is Awaiting.AGENT), key=queue_key)),
-            awaiting_customer=tuple(c.snapshot() for c in sorted(
-                (c for c in held if c.awaiting is not Awaiting.AGENT),
-                key=waiting_on_customer_key)),
-            inactive=tuple(c.snapshot() for c in sorted(
-                paused, key=lambda c: (c.inactive_since or c.opened_at, c.id))),
+            awaiting_agent=tuple(
+                c.snapshot()
+                for c in sorted((c for c in held if c.awaiting is Awaiting.AGENT), key=queue_key)
+            ),
+            awaiting_customer=tuple(
+                c.snapshot()
+                for c in sorted(
+                    (c for c in held if c.awaiting is not Awaiting.AGENT),
+                    key=waiting_on_customer_key,
+                )
+            ),
+            inactive=tuple(
+                c.snapshot()
+                for c in sorted(paused, key=lambda c: (c.inactive_since or c.opened_at, c.id))
+            ),
         )
 
     def priority(self, conversation_id: str) -> Priority:
@@ -358,8 +383,14 @@ def _status(value: AgentStatus | str) -> AgentStatus:
 
 
 def _status_event(agent: Agent, previous: AgentStatus | None, at: datetime) -> Event:
-    return Event(EventKind.AGENT_STATUS_CHANGED, at, None, agent.id, agent.status.value,
-                 {"from": previous.value if previous else None, "to": agent.status.value})
+    return Event(
+        EventKind.AGENT_STATUS_CHANGED,
+        at,
+        None,
+        agent.id,
+        agent.status.value,
+        {"from": previous.value if previous else None, "to": agent.status.value},
+    )
 
 
 def _agent_data(agent: Agent) -> dict[str, object]:
@@ -379,8 +410,12 @@ def _latest_activity(
         moment
         for c in conversations
         for moment in (
-            c.opened_at, c.last_inbound_at, c.last_outbound_at, c.awaiting_since,
-            c.inactive_since, c.closed_at,
+            c.opened_at,
+            c.last_inbound_at,
+            c.last_outbound_at,
+            c.awaiting_since,
+            c.inactive_since,
+            c.closed_at,
         )
         if moment is not None
     ]

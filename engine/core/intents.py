@@ -49,8 +49,17 @@ class IntentCatalogue:
 DEFAULT_CATALOGUE = IntentCatalogue(
     inbound=frozenset(
         {
-            "greeting", "gratitude", "acknowledgement", "affirm", "deny", "goodbye",
-            "away", "request_human", "urgent", "opt_out", "other",
+            "greeting",
+            "gratitude",
+            "acknowledgement",
+            "affirm",
+            "deny",
+            "goodbye",
+            "away",
+            "request_human",
+            "urgent",
+            "opt_out",
+            "other",
         }
     ),
     outbound=frozenset({"greeting", "offer_more_help", "hold", "closing", "other"}),

@@ -78,8 +78,9 @@ def handle_message(
             # the agent has no room (or is offline): its message is only recorded
             effect = Effect.OPEN_INACTIVE if situation is Situation.NEW else Effect.RECORD
 
-    applied = _apply(ws, conversation, effect, situation, decision.reason, at,
-                     urgent=step.urgent, agent=agent)
+    applied = _apply(
+        ws, conversation, effect, situation, decision.reason, at, urgent=step.urgent, agent=agent
+    )
     routing = routing or applied
     ws.sync(conversation)
 

@@ -111,8 +111,13 @@ class Router:
     # -- decisions --------------------------------------------------------------------
 
     def assign(
-        self, conversation: Conversation, agent: Agent, at: datetime, reason: str,
-        *, reindex_agent: bool = True,
+        self,
+        conversation: Conversation,
+        agent: Agent,
+        at: datetime,
+        reason: str,
+        *,
+        reindex_agent: bool = True,
     ) -> Event:
         """Give `conversation` to `agent` (the caller checked the agent may take it)."""
         conversation.state = State.ASSIGNED
@@ -123,8 +128,9 @@ class Router:
         self.sync_conversation(conversation)
         if reindex_agent:
             self.sync_agent(agent)
-        return Event(EventKind.ASSIGNED, at, conversation.id, agent.id, reason,
-                     {"load": agent.load})
+        return Event(
+            EventKind.ASSIGNED, at, conversation.id, agent.id, reason, {"load": agent.load}
+        )
 
     def release(self, conversation: Conversation) -> Agent | None:
         """Free the slot `conversation` holds. The caller sets the conversation's new
@@ -176,8 +182,7 @@ class Router:
             if conversation_id is None:
                 break
             conversation = self.conversations[conversation_id]
-            events.append(self.assign(conversation, agent, at, "least_loaded",
-                                      reindex_agent=False))
+            events.append(self.assign(conversation, agent, at, "least_loaded", reindex_agent=False))
         self.sync_agent(agent)  # once, with whatever load it ends at
         return events
 

@@ -31,8 +31,14 @@ class ChannelSettings:
     def problems(self) -> list[tuple[tuple[str, ...], str]]:
         """(the settings involved, what is wrong) for every inconsistent value."""
         found: list[tuple[tuple[str, ...], str]] = []
-        positive = ("inactivity_timeout", "auto_close_after", "hold_grace", "default_pace",
-                    "target_min", "target_max")
+        positive = (
+            "inactivity_timeout",
+            "auto_close_after",
+            "hold_grace",
+            "default_pace",
+            "target_min",
+            "target_max",
+        )
         for name in positive:
             value: timedelta = getattr(self, name)
             if value <= timedelta(0):

@@ -129,7 +129,10 @@ def shadowed_rules(rules: Iterable[WorkflowRule]) -> list[tuple[int, int]]:
 
 
 def _rule(
-    rule_id: str, do: Action, reason: str | None = None, sets: frozenset[str] = frozenset(),
+    rule_id: str,
+    do: Action,
+    reason: str | None = None,
+    sets: frozenset[str] = frozenset(),
     **when: object,
 ) -> WorkflowRule:
     return WorkflowRule(rule_id, Conditions(**when), do, reason, sets)  # type: ignore[arg-type]
@@ -137,26 +140,72 @@ def _rule(
 
 DEFAULT_WORKFLOW = WorkflowRules(
     (
-        _rule("close-on-opt-out", Action.CLOSE, "opted_out", frozenset({"opted_out"}),
-              direction="inbound", intents=frozenset({"opt_out"})),
-        _rule("close-when-no-more-help-needed", Action.CLOSE, "customer_declined_more_help",
-              direction="inbound", intents=frozenset({"deny", "gratitude", "goodbye"}),
-              after=frozenset({"offer_more_help"})),
-        _rule("close-on-goodbye", Action.CLOSE, "customer_goodbye",
-              direction="inbound", intents=frozenset({"goodbye"})),
-        _rule("ignore-thanks-and-acknowledgements", Action.IGNORE, None,
-              direction="inbound", intents=frozenset({"gratitude", "acknowledgement"})),
-        _rule("pause-when-customer-away", Action.INACTIVATE, "customer_away",
-              direction="inbound", intents=frozenset({"away"})),
-        _rule("escalate-urgent-or-human-request", Action.ESCALATE, "urgent",
-              direction="inbound", intents=frozenset({"urgent", "request_human"})),
-        _rule("activate-on-anything-else", Action.ACTIVATE, "customer_message",
-              direction="inbound"),
-        _rule("close-when-agent-closes", Action.CLOSE, "agent_closed",
-              direction="outbound", intents=frozenset({"closing"})),
-        _rule("hold-when-agent-checks", Action.HOLD, "agent_hold",
-              direction="outbound", intents=frozenset({"hold"})),
-        _rule("await-customer-after-agent-reply", Action.AWAIT_CUSTOMER, "agent_replied",
-              direction="outbound"),
+        _rule(
+            "close-on-opt-out",
+            Action.CLOSE,
+            "opted_out",
+            frozenset({"opted_out"}),
+            direction="inbound",
+            intents=frozenset({"opt_out"}),
+        ),
+        _rule(
+            "close-when-no-more-help-needed",
+            Action.CLOSE,
+            "customer_declined_more_help",
+            direction="inbound",
+            intents=frozenset({"deny", "gratitude", "goodbye"}),
+            after=frozenset({"offer_more_help"}),
+        ),
+        _rule(
+            "close-on-goodbye",
+            Action.CLOSE,
+            "customer_goodbye",
+            direction="inbound",
+            intents=frozenset({"goodbye"}),
+        ),
+        _rule(
+            "ignore-thanks-and-acknowledgements",
+            Action.IGNORE,
+            None,
+            direction="inbound",
+            intents=frozenset({"gratitude", "acknowledgement"}),
+        ),
+        _rule(
+            "pause-when-customer-away",
+            Action.INACTIVATE,
+            "customer_away",
+            direction="inbound",
+            intents=frozenset({"away"}),
+        ),
+        _rule(
+            "escalate-urgent-or-human-request",
+            Action.ESCALATE,
+            "urgent",
+            direction="inbound",
+            intents=frozenset({"urgent", "request_human"}),
+        ),
+        _rule(
+            "activate-on-anything-else", Action.ACTIVATE, "customer_message", direction="inbound"
+        ),
+        _rule(
+            "close-when-agent-closes",
+            Action.CLOSE,
+            "agent_closed",
+            direction="outbound",
+            intents=frozenset({"closing"}),
+        ),
+        _rule(
+            "hold-when-agent-checks",
+            Action.HOLD,
+            "agent_hold",
+            direction="outbound",
+            intents=frozenset({"hold"}),
+        ),
+        _rule(
+            "await-customer-after-agent-reply",
+            Action.AWAIT_CUSTOMER,
+            "agent_replied",
+            direction="outbound",
+        ),
     )
 )

@@ -185,11 +185,13 @@ class Workspace:
         self.sync(c)
         return self._priority_changed(c, at, "awaiting_customer")
 
-    def _priority_changed(
-        self, c: Conversation, at: datetime, reason: str = "respond_by"
-    ) -> Event:
+    def _priority_changed(self, c: Conversation, at: datetime, reason: str = "respond_by") -> Event:
         return Event(
-            EventKind.PRIORITY_CHANGED, at, c.id, c.agent_id, reason,
+            EventKind.PRIORITY_CHANGED,
+            at,
+            c.id,
+            c.agent_id,
+            reason,
             {
                 "respond_by": c.respond_by.isoformat() if c.respond_by else None,
                 "target_seconds": c.target_seconds,
@@ -253,8 +255,15 @@ class Workspace:
         c = conversation
         was_closed = c.state is State.CLOSED
         kind = EventKind.REOPENED if was_closed else EventKind.REACTIVATED
-        events = [Event(kind, at, c.id, c.last_agent_id, "within_reopen_window"
-                        if was_closed else "customer_returned")]
+        events = [
+            Event(
+                kind,
+                at,
+                c.id,
+                c.last_agent_id,
+                "within_reopen_window" if was_closed else "customer_returned",
+            )
+        ]
         c.inactive_since = None
         c.inactive_reason = None
         c.closed_at = None
@@ -278,9 +287,7 @@ class Workspace:
         """An agent went offline: its conversations go back (SPEC 2.4)."""
         events: list[Event] = []
         held = [self.conversations[i] for i in self.router.assigned_to(agent.id)]
-        awaiting_agent = sorted(
-            (c for c in held if c.awaiting is Awaiting.AGENT), key=queue_key
-        )
+        awaiting_agent = sorted((c for c in held if c.awaiting is Awaiting.AGENT), key=queue_key)
         for c in sorted(held, key=lambda c: c.id):
             if c.awaiting is not Awaiting.AGENT:
                 events += self.inactivate(c, "agent_offline", at)
@@ -298,10 +305,18 @@ class Workspace:
             return self.close(c, "inactivity", at)
         c.overdue_notified = True
         self.sync(c)
-        events = self.emit([Event(EventKind.RESPONSE_OVERDUE, at, c.id, c.agent_id,
-                                  "response_overdue",
-                                  {"respond_by": c.respond_by.isoformat() if c.respond_by
-                                   else None})])
+        events = self.emit(
+            [
+                Event(
+                    EventKind.RESPONSE_OVERDUE,
+                    at,
+                    c.id,
+                    c.agent_id,
+                    "response_overdue",
+                    {"respond_by": c.respond_by.isoformat() if c.respond_by else None},
+                )
+            ]
+        )
         if self.settings_for(c).requeue_overdue and c.state is State.ASSIGNED:
             agent = self.agents[c.agent_id] if c.agent_id else None
             if agent is not None:

@@ -35,15 +35,17 @@ def catalogue_from(doc: LocatedDocument) -> IntentCatalogue | None:
     ok = True
     for direction in DIRECTIONS:
         if FALLBACK_INTENT not in getattr(parsed, direction):
-            doc.errors.append(doc.error((direction,), "T003",
-                                        f"{direction}: the fallback intent "
-                                        f"{FALLBACK_INTENT!r} must be listed"))
+            doc.errors.append(
+                doc.error(
+                    (direction,),
+                    "T003",
+                    f"{direction}: the fallback intent {FALLBACK_INTENT!r} must be listed",
+                )
+            )
             ok = False
     if not ok:
         return None
-    return IntentCatalogue(
-        inbound=frozenset(parsed.inbound), outbound=frozenset(parsed.outbound)
-    )
+    return IntentCatalogue(inbound=frozenset(parsed.inbound), outbound=frozenset(parsed.outbound))
 
 
 def descriptions_from(doc: LocatedDocument) -> dict[str, dict[str, str]]:

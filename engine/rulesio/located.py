@@ -122,9 +122,7 @@ def validate(doc: LocatedDocument, model: type[ModelT], *, context: Any = None) 
             loc = tuple(err["loc"])
             where = ".".join(str(p) for p in loc)
             message = _humane(err)
-            doc.errors.append(
-                doc.error(loc, "T003", f"{where}: {message}" if where else message)
-            )
+            doc.errors.append(doc.error(loc, "T003", f"{where}: {message}" if where else message))
         return None
 
 

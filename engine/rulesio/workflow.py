@@ -94,25 +94,38 @@ def workflow_from(doc: LocatedDocument, catalogue: IntentCatalogue | None) -> Wo
     for i, rule in valid:
         where = ("rules", i, "id")
         if rule.id in first_line:
-            doc.errors.append(doc.error(where, "T004",
-                                        f"duplicate rule id {rule.id!r} "
-                                        f"(first used on line {first_line[rule.id]})"))
+            doc.errors.append(
+                doc.error(
+                    where,
+                    "T004",
+                    f"duplicate rule id {rule.id!r} (first used on line {first_line[rule.id]})",
+                )
+            )
         else:
             first_line[rule.id] = doc.line_of(where)
         if catalogue is not None:
             _check_intents(doc, i, rule, catalogue)
         if rule.do in OUTBOUND_ONLY_ACTIONS and rule.when.direction == "inbound":
-            doc.errors.append(doc.error(("rules", i, "do"), "T003",
-                                        f"rules.{i}.do: {rule.do.value} applies only to "
-                                        "outbound (agent) messages"))
+            doc.errors.append(
+                doc.error(
+                    ("rules", i, "do"),
+                    "T003",
+                    f"rules.{i}.do: {rule.do.value} applies only to outbound (agent) messages",
+                )
+            )
     rules = tuple(_rule(model) for _, model in valid)
     for index, earlier in shadowed_rules(rules):
         at, earlier_at = valid[index][0], valid[earlier][0]
-        doc.errors.append(doc.error(("rules", at), "T006",
-                                    f"rule {rules[index].id!r} can never fire: rule "
-                                    f"{rules[earlier].id!r} (line "
-                                    f"{doc.line_of(('rules', earlier_at))}) comes first and "
-                                    "matches every message it matches"))
+        doc.errors.append(
+            doc.error(
+                ("rules", at),
+                "T006",
+                f"rule {rules[index].id!r} can never fire: rule "
+                f"{rules[earlier].id!r} (line "
+                f"{doc.line_of(('rules', earlier_at))}) comes first and "
+                "matches every message it matches",
+            )
+        )
     if len(doc.errors) > errors_before:
         return None
     return WorkflowRules(rules)
@@ -137,15 +150,25 @@ def _check_intents(
     known = frozenset().union(*(catalogue.for_direction(d) for d in directions))
     for j, intent in enumerate(rule.when.intent or ()):
         if intent not in known:
-            doc.errors.append(doc.error(("rules", i, "when", "intent", j), "T005",
-                                        f"unknown {'/'.join(directions)} intent {intent!r}; "
-                                        f"known: {', '.join(sorted(known))}"))
+            doc.errors.append(
+                doc.error(
+                    ("rules", i, "when", "intent", j),
+                    "T005",
+                    f"unknown {'/'.join(directions)} intent {intent!r}; "
+                    f"known: {', '.join(sorted(known))}",
+                )
+            )
     for j, intent in enumerate(rule.when.after or ()):
         if intent not in catalogue.outbound:
             known_outbound = ", ".join(sorted(catalogue.outbound))
-            doc.errors.append(doc.error(("rules", i, "when", "after", j), "T005",
-                                        f"`after` names an outbound intent; {intent!r} is "
-                                        f"not one (known: {known_outbound})"))
+            doc.errors.append(
+                doc.error(
+                    ("rules", i, "when", "after", j),
+                    "T005",
+                    f"`after` names an outbound intent; {intent!r} is "
+                    f"not one (known: {known_outbound})",
+                )
+            )
 
 
 def _set(values: list[str] | None) -> frozenset[str] | None:
@@ -178,4 +201,3 @@ def load_workflow(path: Path | str, catalogue: IntentCatalogue) -> WorkflowRules
     if workflow is None or doc.errors:
         raise FilesInvalid(doc.errors)
     return workflow
-

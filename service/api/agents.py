@@ -41,8 +41,12 @@ def _summaries(
     return [conversation_summary(c, engine.priority(c.id)) for c in conversations]
 
 
-@router.get("/v1/me", response_model=MeOut, summary="Who the token belongs to",
-            responses=problem_responses(401))
+@router.get(
+    "/v1/me",
+    response_model=MeOut,
+    summary="Who the token belongs to",
+    responses=problem_responses(401),
+)
 async def me(caller: Caller) -> Response:
     return json_response({"role": str(caller.role), "agent_id": caller.agent_id})
 

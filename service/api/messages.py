@@ -98,9 +98,7 @@ async def accept_message(
         if outcome.duplicate:
             return outcome, None
         conversation = outcome.conversation
-        priority = (
-            engine.priority(conversation.id) if conversation.state != State.CLOSED else None
-        )
+        priority = engine.priority(conversation.id) if conversation.state != State.CLOSED else None
         # serialized once, here: the same bytes are stored and sent
         return outcome, orjson.dumps(message_response(outcome, priority))
 

@@ -11,8 +11,12 @@ from service.api.schemas import HealthOut
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz", response_model=HealthOut, summary="Liveness",
-            responses={503: {"model": HealthOut, "description": "Writes are failing."}})
+@router.get(
+    "/healthz",
+    response_model=HealthOut,
+    summary="Liveness",
+    responses={503: {"model": HealthOut, "description": "Writes are failing."}},
+)
 async def healthz(services: ServicesDep) -> Response:
     failing = services.runtime.failure is not None
     return json_response(

@@ -76,14 +76,18 @@ class ClassifyIn(Strict):
 
 class CloseIn(Strict):
     reason: str = Field(
-        default="closed_by_request", min_length=1, max_length=64,
+        default="closed_by_request",
+        min_length=1,
+        max_length=64,
         description="Reason code recorded on the conversation and in the audit trail.",
     )
 
 
 class InactivateIn(Strict):
     reason: str = Field(
-        default="agent_paused", min_length=1, max_length=64,
+        default="agent_paused",
+        min_length=1,
+        max_length=64,
         description="Reason code recorded on the conversation and in the audit trail.",
     )
 

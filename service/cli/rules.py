@@ -21,8 +21,9 @@ if TYPE_CHECKING:
     from engine.classify.loading import RuleSet
     from engine.classify.pipeline import Classifier
 
-app = typer.Typer(help="Validate rule and settings files; run the rule test cases.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Validate rule and settings files; run the rule test cases.", no_args_is_help=True
+)
 
 RULES_DIR = Annotated[
     Path,
@@ -119,8 +120,12 @@ def test(
     for failure in failures:
         case = failure.case
         table.add_row(
-            f"{case.path}:{case.line}", failure.stage, case.direction, case.text,
-            case.intent, failure.got,
+            f"{case.path}:{case.line}",
+            failure.stage,
+            case.direction,
+            case.text,
+            case.intent,
+            failure.got,
         )
     Console(stderr=True, width=160).print(table)
     # The same failures as `path:line: [T010] ...` lines, for editors and scripts.

@@ -20,9 +20,7 @@ class RoleChoice(StrEnum):
 @app.command("create")
 def create(
     role: Annotated[RoleChoice, typer.Option(help="The token's role.")],
-    agent: Annotated[
-        str | None, typer.Option(help="The agent id an agent token acts for.")
-    ] = None,
+    agent: Annotated[str | None, typer.Option(help="The agent id an agent token acts for.")] = None,
     db: Annotated[
         str, typer.Option(help="Database URL (postgresql+psycopg://...) or SQLite file path.")
     ] = "tidal.db",

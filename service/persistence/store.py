@@ -82,9 +82,7 @@ class CommitBatch:
     meta: dict[str, str] = field(default_factory=dict)
 
     def is_empty(self) -> bool:
-        return not (
-            self.conversations or self.agents or self.messages or self.events or self.meta
-        )
+        return not (self.conversations or self.agents or self.messages or self.events or self.meta)
 
 
 @dataclass
@@ -438,8 +436,17 @@ class DurableStore:
         m = schema.messages.c
         query = (
             sa.select(
-                m.message_id, m.direction, m.received_at, m.intent, m.confidence, m.source,
-                m.action, m.rule_id, m.reason, m.routing_agent_id, m.routing_reason,
+                m.message_id,
+                m.direction,
+                m.received_at,
+                m.intent,
+                m.confidence,
+                m.source,
+                m.action,
+                m.rule_id,
+                m.reason,
+                m.routing_agent_id,
+                m.routing_reason,
             )
             .where(m.conversation_id == conversation_id)
             .order_by(m.seq.desc())

@@ -118,7 +118,8 @@ def test_load_rules_reports_errors_of_engine_and_intent_files_together(tmp_path:
     with pytest.raises(FilesInvalid) as caught:
         load_rules(rules_dir)
     assert sorted((Path(e.path).name, e.code) for e in caught.value.errors) == [
-        ("workflow.yaml", "T003"), ("zz.yaml", "T005")
+        ("workflow.yaml", "T003"),
+        ("zz.yaml", "T005"),
     ]
 
 
@@ -150,9 +151,11 @@ def test_pipeline_lemma_text_equals_the_models_feature_text() -> None:
 
     tokenizer = shared_tokenizer()
     root = SHIPPED_RULES.parent
-    texts = [e.text for folder in ("training/data", "training/eval")
-             for e in load_directory(root / folder)]
+    texts = [
+        e.text
+        for folder in ("training/data", "training/eval")
+        for e in load_directory(root / folder)
+    ]
     texts += ["  don’t\u00a0STOP ", "👍🏻 ok", "ｆｕｌｌ width", "a\tb\nc"]
-    mismatches = [t for t in texts
-                  if " ".join(tokenizer(normalize(t)).lemmas) != lemma_text(t)]
+    mismatches = [t for t in texts if " ".join(tokenizer(normalize(t)).lemmas) != lemma_text(t)]
     assert mismatches == []

@@ -66,7 +66,12 @@ def test_every_error_of_every_rule_is_reported_not_just_the_first(tmp_path: Path
 """,
     )
     assert _lines(errors) == [
-        (5, "T003"), (9, "T005"), (12, "T007"), (12, "T007"), (13, "T007"), (19, "T003")
+        (5, "T003"),
+        (9, "T005"),
+        (12, "T007"),
+        (12, "T007"),
+        (13, "T007"),
+        (19, "T003"),
     ]
 
 
@@ -107,13 +112,22 @@ def test_capitalised_lower_values_can_never_match_and_are_refused(tmp_path: Path
     ("snippet", "code"),
     [
         ("rules:\n  - {id: x, direction: inbound, intent: deny, scope: whole}\n", "T003"),
-        ("rules:\n  - {id: x, direction: inbound, intent: deny, scope: anywhere,"
-         " allow: [gratitude], phrases: [nah]}\n", "T003"),
-        ("rules:\n  - {id: x, direction: outbound, intent: deny, scope: whole,"
-         " phrases: [nah]}\n", "T005"),
+        (
+            "rules:\n  - {id: x, direction: inbound, intent: deny, scope: anywhere,"
+            " allow: [gratitude], phrases: [nah]}\n",
+            "T003",
+        ),
+        (
+            "rules:\n  - {id: x, direction: outbound, intent: deny, scope: whole,"
+            " phrases: [nah]}\n",
+            "T005",
+        ),
         ("tests:\n  - {text: hi, intent: greeting}\n", "T003"),
-        ("rules:\n  - {id: x, direction: inbound, intent: deny, scope: whole, phrases: [nah]}\n"
-         "tests:\n  - {text: hi, intent: salutation}\n", "T005"),
+        (
+            "rules:\n  - {id: x, direction: inbound, intent: deny, scope: whole, phrases: [nah]}\n"
+            "tests:\n  - {text: hi, intent: salutation}\n",
+            "T005",
+        ),
         ("rules: [\n", "T001"),
         ("rules: []\nrules: []\n", "T002"),
     ],

@@ -55,16 +55,25 @@ def _rule(matcher: IntentRuleMatcher, text: str, direction: Direction = "inbound
     return rule.id if rule else None
 
 
-@pytest.mark.parametrize("text", ["Thanks!", "thank you 🙏", "um, thanks", "THANKS!!! :)",
-                                  "thanks thanks", "much appreciated."])
+@pytest.mark.parametrize(
+    "text",
+    ["Thanks!", "thank you 🙏", "um, thanks", "THANKS!!! :)", "thanks thanks", "much appreciated."],
+)
 def test_whole_rule_matches_when_matches_filler_and_punctuation_cover_the_message(
     matcher: IntentRuleMatcher, text: str
 ) -> None:
     assert _rule(matcher, text) == "thanks"
 
 
-@pytest.mark.parametrize("text", ["thanks, but where's my parcel", "thanks for nothing",
-                                  "Thanks! Also, my card is blocked", "appreciated"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "thanks, but where's my parcel",
+        "thanks for nothing",
+        "Thanks! Also, my card is blocked",
+        "appreciated",
+    ],
+)
 def test_whole_rule_does_not_match_when_a_substantive_word_is_left(
     matcher: IntentRuleMatcher, text: str
 ) -> None:

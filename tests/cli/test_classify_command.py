@@ -16,21 +16,41 @@ runner = CliRunner()
 def test_classify_prints_the_classification_as_json(tmp_path: Path) -> None:
     result = runner.invoke(
         app,
-        ["classify", "No, that's all, thanks!", "--direction", "inbound",
-         "--rules", str(SHIPPED_RULES), "--models", str(tmp_path / "none")],
+        [
+            "classify",
+            "No, that's all, thanks!",
+            "--direction",
+            "inbound",
+            "--rules",
+            str(SHIPPED_RULES),
+            "--models",
+            str(tmp_path / "none"),
+        ],
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {
-        "intent": "deny", "confidence": 1.0, "source": "rule", "rule_id": "inbound-deny",
-        "model_version": None, "alternatives": [],
+        "intent": "deny",
+        "confidence": 1.0,
+        "source": "rule",
+        "rule_id": "inbound-deny",
+        "model_version": None,
+        "alternatives": [],
     }
 
 
 def test_classify_outbound(tmp_path: Path) -> None:
     result = runner.invoke(
         app,
-        ["classify", "Anything else I can help with?", "--direction", "outbound",
-         "--rules", str(SHIPPED_RULES), "--models", str(tmp_path / "none")],
+        [
+            "classify",
+            "Anything else I can help with?",
+            "--direction",
+            "outbound",
+            "--rules",
+            str(SHIPPED_RULES),
+            "--models",
+            str(tmp_path / "none"),
+        ],
     )
     assert json.loads(result.stdout)["intent"] == "offer_more_help"
 

@@ -60,9 +60,7 @@ def test_unknown_option_is_a_usage_error(rules_dir: Path) -> None:
     assert result.exit_code == 2
 
 
-def test_rule_tests_pass_on_shipped_rules_with_rules_alone(
-    rules_dir: Path, tmp_path: Path
-) -> None:
+def test_rule_tests_pass_on_shipped_rules_with_rules_alone(rules_dir: Path, tmp_path: Path) -> None:
     result = runner.invoke(
         app, ["rules", "test", str(rules_dir), "--models", str(tmp_path / "no-models")]
     )

@@ -78,7 +78,10 @@ class Desk:
         return self.say("inbound", conversation_id, intent, **kw)  # type: ignore[arg-type]
 
     def reply(
-        self, conversation_id: str, intent: str = "other", agent_id: str | None = None,
+        self,
+        conversation_id: str,
+        intent: str = "other",
+        agent_id: str | None = None,
         **kw: object,
     ) -> MessageOutcome:
         """The agent holding the conversation (or `agent_id`) writes."""

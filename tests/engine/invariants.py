@@ -40,6 +40,9 @@ def check_invariants(engine: Engine) -> None:
     # stability: nothing queued that an agent eligible for new work could take
     for c in queue:
         for agent in agents.values():
-            eligible = (agent.status is AgentStatus.AVAILABLE and not agent.blocked_for_overdue
-                        and agent.load < agent.preferred_concurrency)
+            eligible = (
+                agent.status is AgentStatus.AVAILABLE
+                and not agent.blocked_for_overdue
+                and agent.load < agent.preferred_concurrency
+            )
             assert not (eligible and c.skills <= agent.skills), (c.id, agent)

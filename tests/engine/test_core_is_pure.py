@@ -15,16 +15,54 @@ MODULES = sorted(f"engine.core.{p.stem}" for p in CORE.glob("*.py") if p.stem !=
 
 #: libraries that do I/O, or would drag a heavy stack into the domain
 FORBIDDEN_LIBRARIES = {
-    "fastapi", "starlette", "uvicorn", "httpx", "sqlalchemy", "psycopg", "sqlite3", "spacy",
-    "sklearn", "skops", "numpy", "yaml", "pydantic", "socket", "ssl", "http", "urllib",
-    "subprocess", "asyncio", "pathlib", "shutil", "tempfile", "logging", "threading",
-    "multiprocessing", "selectors", "requests", "orjson", "prometheus_client",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "httpx",
+    "sqlalchemy",
+    "psycopg",
+    "sqlite3",
+    "spacy",
+    "sklearn",
+    "skops",
+    "numpy",
+    "yaml",
+    "pydantic",
+    "socket",
+    "ssl",
+    "http",
+    "urllib",
+    "subprocess",
+    "asyncio",
+    "pathlib",
+    "shutil",
+    "tempfile",
+    "logging",
+    "threading",
+    "multiprocessing",
+    "selectors",
+    "requests",
+    "orjson",
+    "prometheus_client",
 }
 #: standard modules the core must not import itself (some are loaded by Python anyway)
 FORBIDDEN_IMPORTS = FORBIDDEN_LIBRARIES | {"os", "io", "time", "sys", "random", "uuid", "glob"}
 #: calls that read the wall clock, files, the console or the environment
-FORBIDDEN_CALLS = {"open", "input", "print", "getenv", "now", "utcnow", "today", "time",
-                   "monotonic", "perf_counter", "urandom", "read_text", "read_bytes"}
+FORBIDDEN_CALLS = {
+    "open",
+    "input",
+    "print",
+    "getenv",
+    "now",
+    "utcnow",
+    "today",
+    "time",
+    "monotonic",
+    "perf_counter",
+    "urandom",
+    "read_text",
+    "read_bytes",
+}
 #: `clock.now()` is how the core tells time: calling it on an injected clock is the point
 CLOCK_NAMES = {"clock", "_clock", "self._clock", "self.clock"}
 
@@ -44,7 +82,10 @@ def test_every_core_module_is_checked() -> None:
 def test_importing_a_core_module_loads_no_io_library(module: str) -> None:
     result = subprocess.run(
         [sys.executable, "-c", _PROBE.format(module=module)],
-        capture_output=True, text=True, check=True, cwd=CORE.parents[1],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=CORE.parents[1],
     )
     loaded = {name.split(".")[0] for name in json.loads(result.stdout)}
     assert loaded & FORBIDDEN_LIBRARIES == set()
@@ -54,8 +95,9 @@ def _offences(source: str) -> list[str]:
     found: list[str] = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
-            found += [f"import {a.name}" for a in node.names
-                      if a.name.split(".")[0] in FORBIDDEN_IMPORTS]
+            found += [
+                f"import {a.name}" for a in node.names if a.name.split(".")[0] in FORBIDDEN_IMPORTS
+            ]
         elif isinstance(node, ast.ImportFrom) and node.module:
             if node.module.split(".")[0] in FORBIDDEN_IMPORTS:
                 found.append(f"from {node.module} import ...")
@@ -80,7 +122,13 @@ def test_the_scan_catches_what_it_forbids() -> None:
         "import os\nfrom pathlib import Path\nimport time\n"
         "x = os.environ['A']\ny = datetime.now()\nz = open('f')\nclock.now()\n"
     )
-    assert sorted(_offences(bad)) == sorted([
-        "import os", "from pathlib import ...", "import time", "...environ",
-        "call datetime.now()", "call open()",
-    ])
+    assert sorted(_offences(bad)) == sorted(
+        [
+            "import os",
+            "from pathlib import ...",
+            "import time",
+            "...environ",
+            "call datetime.now()",
+            "call open()",
+        ]
+    )

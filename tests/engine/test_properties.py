@@ -66,15 +66,20 @@ def covered(case: str) -> None:
 def brute_force_best_agent(agents: list[Agent], skills: frozenset[str]) -> str | None:
     """SPEC 2.4 new work, by a plain scan: lowest load/preferred, oldest assignment, id."""
     eligible = [
-        a for a in agents
-        if a.status is AgentStatus.AVAILABLE and not a.blocked_for_overdue
-        and a.load < a.preferred_concurrency and skills <= a.skills
+        a
+        for a in agents
+        if a.status is AgentStatus.AVAILABLE
+        and not a.blocked_for_overdue
+        and a.load < a.preferred_concurrency
+        and skills <= a.skills
     ]
     if not eligible:
         return None
     never = datetime.min.replace(tzinfo=UTC)
-    return min(eligible, key=lambda a: (a.load / a.preferred_concurrency,
-                                        a.last_assigned_at or never, a.id)).id
+    return min(
+        eligible,
+        key=lambda a: (a.load / a.preferred_concurrency, a.last_assigned_at or never, a.id),
+    ).id
 
 
 class EngineMachine(RuleBasedStateMachine):
@@ -90,16 +95,22 @@ class EngineMachine(RuleBasedStateMachine):
 
     @initialize(
         requeue=st.booleans(),
-        team=st.lists(st.tuples(st.integers(0, 2), st.integers(1, 3), SKILLS),
-                      min_size=1, max_size=len(AGENT_IDS)),
+        team=st.lists(
+            st.tuples(st.integers(0, 2), st.integers(1, 3), SKILLS),
+            min_size=1,
+            max_size=len(AGENT_IDS),
+        ),
     )
     def open_the_desk(self, requeue: bool, team: list[tuple[int, int, frozenset[str]]]) -> None:
         settings = RoutingSettings(defaults=ChannelSettings(requeue_overdue=requeue))
         self.engine.replace_rules(settings, DEFAULT_WORKFLOW)
         for agent_id, (preferred, extra, skills) in zip(AGENT_IDS, team, strict=False):
-            self.engine.upsert_agent(agent_id, preferred_concurrency=preferred,
-                                     max_concurrency=max(preferred, 1) + extra - 1,
-                                     skills=skills)
+            self.engine.upsert_agent(
+                agent_id,
+                preferred_concurrency=preferred,
+                max_concurrency=max(preferred, 1) + extra - 1,
+                skills=skills,
+            )
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -129,9 +140,13 @@ class EngineMachine(RuleBasedStateMachine):
     ) -> None:
         before = self.engine.agent(agent_id)
         try:
-            after = self.engine.upsert_agent(agent_id, status=status,
-                                             preferred_concurrency=preferred,
-                                             max_concurrency=maximum, skills=skills)
+            after = self.engine.upsert_agent(
+                agent_id,
+                status=status,
+                preferred_concurrency=preferred,
+                max_concurrency=maximum,
+                skills=skills,
+            )
         except InvalidAgentSettings:
             assert self.engine.agent(agent_id) == before
             return
@@ -166,8 +181,13 @@ class EngineMachine(RuleBasedStateMachine):
         before = self.engine.conversation(conversation_id)
         agents = self.engine.agents()
         outcome = self.engine.handle(
-            IncomingMessage(self._message_id(), conversation_id, "inbound", intent,
-                            skills=skills if before is None else frozenset()),
+            IncomingMessage(
+                self._message_id(),
+                conversation_id,
+                "inbound",
+                intent,
+                skills=skills if before is None else frozenset(),
+            ),
             Classification(intent, 1.0, "rule"),
         )
         self.message_ids.append(outcome.message_id)
@@ -178,12 +198,19 @@ class EngineMachine(RuleBasedStateMachine):
             assert outcome.routing.agent_id == brute_force_best_agent(agents, skills)
         if activating and before is not None and self._returning(before):
             self._check_sticky(before, agents, outcome.routing.reason, after)
-        if (activating and before is not None and before.awaiting is Awaiting.AGENT
-                and before.respond_by is not None):
+        if (
+            activating
+            and before is not None
+            and before.awaiting is Awaiting.AGENT
+            and before.respond_by is not None
+        ):
             assert after.respond_by is not None and after.respond_by <= before.respond_by
         if outcome.decision.action is Action.IGNORE and before is not None:
             assert (after.state, after.agent_id, after.respond_by) == (
-                before.state, before.agent_id, before.respond_by)
+                before.state,
+                before.agent_id,
+                before.respond_by,
+            )
 
     @rule(data=st.data(), intent=st.sampled_from(["other", "urgent", "away", "gratitude"]))
     def known_customer_writes_again(self, data: st.DataObject, intent: str) -> None:
@@ -194,8 +221,11 @@ class EngineMachine(RuleBasedStateMachine):
     def _returning(self, before: Conversation) -> bool:
         if before.state is State.INACTIVE:
             return True
-        return (before.state is State.CLOSED and before.closed_at is not None
-                and self.clock.now() - before.closed_at < timedelta(hours=24))
+        return (
+            before.state is State.CLOSED
+            and before.closed_at is not None
+            and self.clock.now() - before.closed_at < timedelta(hours=24)
+        )
 
     def _check_sticky(
         self, before: Conversation, agents: list[Agent], reason: str, after: Conversation
@@ -210,8 +240,9 @@ class EngineMachine(RuleBasedStateMachine):
             covered(f"sticky to a {last.status.value} agent")
             assert (reason, after.agent_id) == ("sticky", last.id)
         else:
-            covered(f"sticky refused ({last.status.value}, "
-                    f"load {last.load}/{last.max_concurrency})")
+            covered(
+                f"sticky refused ({last.status.value}, load {last.load}/{last.max_concurrency})"
+            )
             assert reason == "sticky_unavailable"
             assert after.agent_id != last.id
 
@@ -221,8 +252,9 @@ class EngineMachine(RuleBasedStateMachine):
         agent_id=st.sampled_from(AGENT_IDS),
     )
     def agent_writes(self, conversation_id: str, intent: str, agent_id: str) -> None:
-        message = IncomingMessage(self._message_id(), conversation_id, "outbound", intent,
-                                  agent_id=agent_id)
+        message = IncomingMessage(
+            self._message_id(), conversation_id, "outbound", intent, agent_id=agent_id
+        )
         if self.engine.agent(agent_id) is None:
             with pytest.raises(UnknownAgent):
                 self.engine.handle(message, Classification(intent, 1.0, "rule"))
@@ -334,8 +366,9 @@ def test_engine_invariants_hold_under_random_operation() -> None:
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ),
     )
-    print(f"\nengine state machine: {EXAMPLES['count']} examples, "
-          f"{EXAMPLES['steps']} checked steps")
+    print(
+        f"\nengine state machine: {EXAMPLES['count']} examples, {EXAMPLES['steps']} checked steps"
+    )
     for case, count in sorted(COVERAGE.items()):
         print(f"  {case}: {count}")
     assert EXAMPLES["count"] >= 2000

@@ -18,17 +18,28 @@ DELAYS = [0, 15, 200, 700, 1900, 5400, 90_000]
 STEP = st.tuples(
     st.sampled_from(DELAYS),
     st.sampled_from(["c-1", "c-2", "c-3"]),
-    st.sampled_from([
-        ("inbound", "other"), ("inbound", "gratitude"), ("inbound", "away"),
-        ("inbound", "urgent"), ("inbound", "deny"), ("status", "offline"),
-        ("status", "available"), ("status", "busy"),
-    ]) | st.tuples(st.sampled_from(["a-1", "a-2"]),
-                   st.sampled_from(["other", "offer_more_help", "hold", "closing"])),
+    st.sampled_from(
+        [
+            ("inbound", "other"),
+            ("inbound", "gratitude"),
+            ("inbound", "away"),
+            ("inbound", "urgent"),
+            ("inbound", "deny"),
+            ("status", "offline"),
+            ("status", "available"),
+            ("status", "busy"),
+        ]
+    )
+    | st.tuples(
+        st.sampled_from(["a-1", "a-2"]),
+        st.sampled_from(["other", "offer_more_help", "hold", "closing"]),
+    ),
 )
 
 
-def run(script: list[tuple[int, str, tuple[str, str]]], *, live: bool,
-        requeue: bool) -> tuple[list[Any], list[Any]]:
+def run(
+    script: list[tuple[int, str, tuple[str, str]]], *, live: bool, requeue: bool
+) -> tuple[list[Any], list[Any]]:
     desk = Desk(RoutingSettings(defaults=ChannelSettings(requeue_overdue=requeue)))
     desk.agent("a-1", preferred_concurrency=2, max_concurrency=3)
     desk.agent("a-2", preferred_concurrency=1, max_concurrency=2)

@@ -44,6 +44,7 @@ def codes_at(errors: list[tuple[int, str, str]]) -> list[tuple[int, str]]:
 
 # -- the shipped files -----------------------------------------------------------------
 
+
 def test_shipped_rules_are_valid_and_match_the_built_in_defaults() -> None:
     rules = load_engine_rules(RULES)
     assert rules.catalogue == DEFAULT_CATALOGUE
@@ -64,8 +65,12 @@ def test_an_engine_starts_on_the_shipped_rules() -> None:
 
 # -- workflow.yaml -------------------------------------------------------------------------
 
+
 def test_workflow_errors_are_all_reported_with_their_lines(tmp_path: Path) -> None:
-    path = write(tmp_path, "workflow.yaml", """
+    path = write(
+        tmp_path,
+        "workflow.yaml",
+        """
         version: 1
         rules:
           - id: close-on-goodbye
@@ -90,7 +95,8 @@ def test_workflow_errors_are_all_reported_with_their_lines(tmp_path: Path) -> No
               intent: [deny, affirm]
               after: deny
             do: close
-        """)
+        """,
+    )
     errors = errors_of(lambda: load_workflow(path, DEFAULT_CATALOGUE))
     assert codes_at(errors) == [
         (6, "T004"),  # duplicate id
@@ -107,21 +113,30 @@ def test_workflow_errors_are_all_reported_with_their_lines(tmp_path: Path) -> No
 
 
 def test_error_lines_name_the_file(tmp_path: Path) -> None:
-    path = write(tmp_path, "workflow.yaml", """
+    path = write(
+        tmp_path,
+        "workflow.yaml",
+        """
         version: 1
         rules:
           - id: r
             when: {intent: nonsense}
             do: ignore
-        """)
+        """,
+    )
     with pytest.raises(FilesInvalid) as caught:
         load_workflow(path, DEFAULT_CATALOGUE)
-    assert str(caught.value) == f"{path}:4: [T005] unknown inbound/outbound intent 'nonsense'; " \
+    assert (
+        str(caught.value) == f"{path}:4: [T005] unknown inbound/outbound intent 'nonsense'; "
         f"known: {', '.join(sorted(DEFAULT_CATALOGUE.inbound | DEFAULT_CATALOGUE.outbound))}"
+    )
 
 
 def test_rule_shadowed_by_an_earlier_broader_rule_is_reported(tmp_path: Path) -> None:
-    path = write(tmp_path, "workflow.yaml", """
+    path = write(
+        tmp_path,
+        "workflow.yaml",
+        """
         version: 1
         rules:
           - id: anything-inbound
@@ -139,36 +154,48 @@ def test_rule_shadowed_by_an_earlier_broader_rule_is_reported(tmp_path: Path) ->
           - id: outbound-hold-unsure
             when: {direction: outbound, intent: hold}
             do: hold
-        """)
+        """,
+    )
     errors = errors_of(lambda: load_workflow(path, DEFAULT_CATALOGUE))
     assert codes_at(errors) == [(6, "T006"), (12, "T006")]
     assert "'anything-inbound' (line 3)" in errors[0][2]
 
 
 def test_duplicate_yaml_keys_are_rejected(tmp_path: Path) -> None:
-    path = write(tmp_path, "workflow.yaml", """
+    path = write(
+        tmp_path,
+        "workflow.yaml",
+        """
         version: 1
         rules:
           - id: r
             do: ignore
             do: close
-        """)
+        """,
+    )
     assert codes_at(errors_of(lambda: load_workflow(path, DEFAULT_CATALOGUE))) == [(5, "T002")]
 
 
 def test_yaml_syntax_error_has_its_line(tmp_path: Path) -> None:
-    path = write(tmp_path, "workflow.yaml", """
+    path = write(
+        tmp_path,
+        "workflow.yaml",
+        """
         version: 1
         rules:
           - id: r
             do: [ignore
-        """)
+        """,
+    )
     [(line, code, _)] = errors_of(lambda: load_workflow(path, DEFAULT_CATALOGUE))
     assert code == "T001" and line >= 4
 
 
 def test_workflow_condition_values_are_checked(tmp_path: Path) -> None:
-    path = write(tmp_path, "workflow.yaml", """
+    path = write(
+        tmp_path,
+        "workflow.yaml",
+        """
         version: 1
         rules:
           - id: r1
@@ -183,9 +210,14 @@ def test_workflow_condition_values_are_checked(tmp_path: Path) -> None:
           - id: r4
             do: close
             sets: [vip]
-        """)
+        """,
+    )
     assert codes_at(errors_of(lambda: load_workflow(path, DEFAULT_CATALOGUE))) == [
-        (4, "T003"), (7, "T003"), (10, "T003"), (10, "T003"), (14, "T003"),
+        (4, "T003"),
+        (7, "T003"),
+        (10, "T003"),
+        (10, "T003"),
+        (14, "T003"),
     ]
 
 
@@ -193,24 +225,36 @@ def test_intents_added_to_the_catalogue_are_accepted(tmp_path: Path) -> None:
     catalogue = tmp_path / "intents" / "catalogue.yaml"
     catalogue.parent.mkdir()
     text = (RULES / "intents" / "catalogue.yaml").read_text(encoding="utf-8")
-    catalogue.write_text(text.replace("  other: Anything substantive",
-                                      "  complaint: The customer complains.\n"
-                                      "  other: Anything substantive"), encoding="utf-8")
-    path = write(tmp_path, "workflow.yaml", """
+    catalogue.write_text(
+        text.replace(
+            "  other: Anything substantive",
+            "  complaint: The customer complains.\n  other: Anything substantive",
+        ),
+        encoding="utf-8",
+    )
+    path = write(
+        tmp_path,
+        "workflow.yaml",
+        """
         version: 1
         rules:
           - id: escalate-complaints
             when: {direction: inbound, intent: complaint}
             do: escalate
-        """)
+        """,
+    )
     rules = load_workflow(path, load_catalogue(catalogue))
     assert rules.rules[0].when.intents == frozenset({"complaint"})
 
 
 # -- routing.yaml --------------------------------------------------------------------------
 
+
 def test_routing_inconsistencies_are_reported_with_their_lines(tmp_path: Path) -> None:
-    path = write(tmp_path, "routing.yaml", """
+    path = write(
+        tmp_path,
+        "routing.yaml",
+        """
         version: 1
         agents:
           preferred_concurrency: 6
@@ -226,7 +270,8 @@ def test_routing_inconsistencies_are_reported_with_their_lines(tmp_path: Path) -
           sms:
             reopen_window: -1h
             colour: blue
-        """)
+        """,
+    )
     errors = errors_of(lambda: load_routing(path))
     assert codes_at(errors) == [
         (10, "T003"),  # "5 minutes" is no duration
@@ -236,7 +281,10 @@ def test_routing_inconsistencies_are_reported_with_their_lines(tmp_path: Path) -
 
 
 def test_routing_semantic_errors_come_once_the_schema_holds(tmp_path: Path) -> None:
-    path = write(tmp_path, "routing.yaml", """
+    path = write(
+        tmp_path,
+        "routing.yaml",
+        """
         version: 1
         agents:
           preferred_concurrency: 6
@@ -251,7 +299,8 @@ def test_routing_semantic_errors_come_once_the_schema_holds(tmp_path: Path) -> N
             reopen_window: -1h
           whatsapp:
             target_max: 10s
-        """)
+        """,
+    )
     errors = errors_of(lambda: load_routing(path))
     assert codes_at(errors) == [
         (3, "T009"),  # preferred above max
@@ -265,7 +314,10 @@ def test_routing_semantic_errors_come_once_the_schema_holds(tmp_path: Path) -> N
 
 
 def test_channel_overrides_apply_most_specific_first(tmp_path: Path) -> None:
-    path = write(tmp_path, "routing.yaml", """
+    path = write(
+        tmp_path,
+        "routing.yaml",
+        """
         version: 1
         defaults:
           inactivity_timeout: 45m
@@ -273,7 +325,8 @@ def test_channel_overrides_apply_most_specific_first(tmp_path: Path) -> None:
           whatsapp:
             inactivity_timeout: 2h
             requeue_overdue: true
-        """)
+        """,
+    )
     settings = load_routing(path)
     assert settings.for_channel("whatsapp").inactivity_timeout == timedelta(hours=2)
     assert settings.for_channel("whatsapp").requeue_overdue
@@ -281,10 +334,18 @@ def test_channel_overrides_apply_most_specific_first(tmp_path: Path) -> None:
     assert settings.for_channel(None).hold_grace == timedelta(minutes=5)
 
 
-@pytest.mark.parametrize(("text", "seconds"), [
-    ("45s", 45), ("30m", 1800), ("24h", 86400), ("2d", 172800), ("1h30m", 5400),
-    ("-5m", -300), ("0.5s", 0.5),
-])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("45s", 45),
+        ("30m", 1800),
+        ("24h", 86400),
+        ("2d", 172800),
+        ("1h30m", 5400),
+        ("-5m", -300),
+        ("0.5s", 0.5),
+    ],
+)
 def test_durations_are_readable_strings(text: str, seconds: float) -> None:
     assert parse_duration(text).total_seconds() == seconds
 
@@ -297,13 +358,21 @@ def test_unreadable_durations_are_refused(text: str) -> None:
 
 def test_durations_print_back_readably() -> None:
     assert [format_duration(timedelta(seconds=s)) for s in (30, 1800, 5400, 90061)] == [
-        "30s", "30m", "1h30m", "1d1h1m1s"]
+        "30s",
+        "30m",
+        "1h30m",
+        "1d1h1m1s",
+    ]
 
 
 # -- catalogue and the whole bundle ------------------------------------------------------
 
+
 def test_catalogue_needs_the_fallback_intent_and_valid_names(tmp_path: Path) -> None:
-    path = write(tmp_path, "catalogue.yaml", """
+    path = write(
+        tmp_path,
+        "catalogue.yaml",
+        """
         version: 1
         inbound:
           greeting: Hello.
@@ -311,18 +380,23 @@ def test_catalogue_needs_the_fallback_intent_and_valid_names(tmp_path: Path) -> 
           greeting: Twice.
         outbound:
           other: Anything.
-        """)
+        """,
+    )
     assert codes_at(errors_of(lambda: load_catalogue(path))) == [(4, "T003"), (5, "T002")]
 
 
 def test_catalogue_without_the_fallback_intent_is_refused(tmp_path: Path) -> None:
-    path = write(tmp_path, "catalogue.yaml", """
+    path = write(
+        tmp_path,
+        "catalogue.yaml",
+        """
         version: 1
         inbound:
           greeting: Hello.
         outbound:
           other: Anything.
-        """)
+        """,
+    )
     [(line, code, message)] = errors_of(lambda: load_catalogue(path))
     assert (line, code) == (2, "T003") and "'other'" in message
 
@@ -331,11 +405,13 @@ def test_bundle_reports_every_file_and_the_engine_does_not_start(tmp_path: Path)
     shutil.copytree(RULES, tmp_path / "rules")
     base = tmp_path / "rules"
     workflow = (base / "workflow.yaml").read_text(encoding="utf-8")
-    (base / "workflow.yaml").write_text(workflow.replace("intent: away", "intent: awaay"),
-                                        encoding="utf-8")
+    (base / "workflow.yaml").write_text(
+        workflow.replace("intent: away", "intent: awaay"), encoding="utf-8"
+    )
     routing = (base / "routing.yaml").read_text(encoding="utf-8")
-    (base / "routing.yaml").write_text(routing.replace("max_concurrency: 5",
-                                                       "max_concurrency: 2"), encoding="utf-8")
+    (base / "routing.yaml").write_text(
+        routing.replace("max_concurrency: 5", "max_concurrency: 2"), encoding="utf-8"
+    )
     with pytest.raises(FilesInvalid) as caught:
         start_engine(base, ManualClock(START))
     files = sorted({Path(e.path).name for e in caught.value.errors})

@@ -326,9 +326,18 @@ def test_pace_factor_scales_the_target() -> None:
 def test_defaults_are_those_of_the_spec() -> None:
     d = RoutingSettings().defaults
     assert (d.inactivity_timeout, d.auto_close_after, d.reopen_window) == (
-        timedelta(minutes=30), timedelta(hours=24), timedelta(hours=24))
+        timedelta(minutes=30),
+        timedelta(hours=24),
+        timedelta(hours=24),
+    )
     assert (d.response_overdue_after, d.requeue_overdue, d.hold_grace) == (
-        timedelta(minutes=10), False, timedelta(minutes=5))
+        timedelta(minutes=10),
+        False,
+        timedelta(minutes=5),
+    )
     assert (d.pace_alpha, d.default_pace, d.pace_factor) == (0.5, timedelta(minutes=2), 1.0)
     assert (d.target_min, d.target_max, d.escalation_factor) == (
-        timedelta(seconds=30), timedelta(minutes=15), 0.25)
+        timedelta(seconds=30),
+        timedelta(minutes=15),
+        0.25,
+    )

@@ -23,42 +23,90 @@ A = Action
 AA, AC, Q, IN, C = "AA", "AC", "Q", "IN", "C"
 
 INBOUND: dict[Situation, dict[Action, tuple[str, str]]] = {
-    S.NEW: {A.ACTIVATE: (AA, "least_loaded"), A.ESCALATE: (AA, "least_loaded"),
-            A.IGNORE: (IN, "unchanged"), A.CLOSE: (C, "closed"), A.INACTIVATE: (IN, "unchanged"),
-            A.AWAIT_CUSTOMER: (IN, "unchanged"), A.HOLD: (IN, "unchanged")},
-    S.QUEUED: {A.ACTIVATE: (Q, "queued"), A.ESCALATE: (Q, "queued"), A.IGNORE: (Q, "queued"),
-               A.CLOSE: (C, "closed"), A.INACTIVATE: (IN, "unchanged"),
-               A.AWAIT_CUSTOMER: (Q, "queued"), A.HOLD: (Q, "queued")},
-    S.AWAITING_AGENT: {A.ACTIVATE: (AA, "unchanged"), A.ESCALATE: (AA, "unchanged"),
-                       A.IGNORE: (AA, "unchanged"), A.CLOSE: (C, "closed"),
-                       A.INACTIVATE: (IN, "unchanged"), A.AWAIT_CUSTOMER: (AA, "unchanged"),
-                       A.HOLD: (AA, "unchanged")},
-    S.AWAITING_CUSTOMER: {A.ACTIVATE: (AA, "unchanged"), A.ESCALATE: (AA, "unchanged"),
-                          A.IGNORE: (AC, "unchanged"), A.CLOSE: (C, "closed"),
-                          A.INACTIVATE: (IN, "unchanged"), A.AWAIT_CUSTOMER: (AC, "unchanged"),
-                          A.HOLD: (AC, "unchanged")},
-    S.INACTIVE: {A.ACTIVATE: (AA, "sticky"), A.ESCALATE: (AA, "sticky"),
-                 A.IGNORE: (IN, "unchanged"), A.CLOSE: (C, "closed"),
-                 A.INACTIVATE: (IN, "unchanged"), A.AWAIT_CUSTOMER: (IN, "unchanged"),
-                 A.HOLD: (IN, "unchanged")},
-    S.CLOSED_RECENTLY: {A.ACTIVATE: (AA, "sticky"), A.ESCALATE: (AA, "sticky"),
-                        **{a: (C, "closed") for a in (A.IGNORE, A.CLOSE, A.INACTIVATE,
-                                                       A.AWAIT_CUSTOMER, A.HOLD)}},
-    S.CLOSED_LONG_AGO: {A.ACTIVATE: (AA, "least_loaded"), A.ESCALATE: (AA, "least_loaded"),
-                        **{a: (C, "closed") for a in (A.IGNORE, A.CLOSE, A.INACTIVATE,
-                                                       A.AWAIT_CUSTOMER, A.HOLD)}},
+    S.NEW: {
+        A.ACTIVATE: (AA, "least_loaded"),
+        A.ESCALATE: (AA, "least_loaded"),
+        A.IGNORE: (IN, "unchanged"),
+        A.CLOSE: (C, "closed"),
+        A.INACTIVATE: (IN, "unchanged"),
+        A.AWAIT_CUSTOMER: (IN, "unchanged"),
+        A.HOLD: (IN, "unchanged"),
+    },
+    S.QUEUED: {
+        A.ACTIVATE: (Q, "queued"),
+        A.ESCALATE: (Q, "queued"),
+        A.IGNORE: (Q, "queued"),
+        A.CLOSE: (C, "closed"),
+        A.INACTIVATE: (IN, "unchanged"),
+        A.AWAIT_CUSTOMER: (Q, "queued"),
+        A.HOLD: (Q, "queued"),
+    },
+    S.AWAITING_AGENT: {
+        A.ACTIVATE: (AA, "unchanged"),
+        A.ESCALATE: (AA, "unchanged"),
+        A.IGNORE: (AA, "unchanged"),
+        A.CLOSE: (C, "closed"),
+        A.INACTIVATE: (IN, "unchanged"),
+        A.AWAIT_CUSTOMER: (AA, "unchanged"),
+        A.HOLD: (AA, "unchanged"),
+    },
+    S.AWAITING_CUSTOMER: {
+        A.ACTIVATE: (AA, "unchanged"),
+        A.ESCALATE: (AA, "unchanged"),
+        A.IGNORE: (AC, "unchanged"),
+        A.CLOSE: (C, "closed"),
+        A.INACTIVATE: (IN, "unchanged"),
+        A.AWAIT_CUSTOMER: (AC, "unchanged"),
+        A.HOLD: (AC, "unchanged"),
+    },
+    S.INACTIVE: {
+        A.ACTIVATE: (AA, "sticky"),
+        A.ESCALATE: (AA, "sticky"),
+        A.IGNORE: (IN, "unchanged"),
+        A.CLOSE: (C, "closed"),
+        A.INACTIVATE: (IN, "unchanged"),
+        A.AWAIT_CUSTOMER: (IN, "unchanged"),
+        A.HOLD: (IN, "unchanged"),
+    },
+    S.CLOSED_RECENTLY: {
+        A.ACTIVATE: (AA, "sticky"),
+        A.ESCALATE: (AA, "sticky"),
+        **{a: (C, "closed") for a in (A.IGNORE, A.CLOSE, A.INACTIVATE, A.AWAIT_CUSTOMER, A.HOLD)},
+    },
+    S.CLOSED_LONG_AGO: {
+        A.ACTIVATE: (AA, "least_loaded"),
+        A.ESCALATE: (AA, "least_loaded"),
+        **{a: (C, "closed") for a in (A.IGNORE, A.CLOSE, A.INACTIVATE, A.AWAIT_CUSTOMER, A.HOLD)},
+    },
 }
 
-_BY_ASSIGNED_AGENT = {A.ACTIVATE: (AA, "unchanged"), A.ESCALATE: (AA, "unchanged"),
-                      A.CLOSE: (C, "closed"), A.INACTIVATE: (IN, "unchanged"),
-                      A.AWAIT_CUSTOMER: (AC, "unchanged"), A.HOLD: (AA, "unchanged")}
+_BY_ASSIGNED_AGENT = {
+    A.ACTIVATE: (AA, "unchanged"),
+    A.ESCALATE: (AA, "unchanged"),
+    A.CLOSE: (C, "closed"),
+    A.INACTIVATE: (IN, "unchanged"),
+    A.AWAIT_CUSTOMER: (AC, "unchanged"),
+    A.HOLD: (AA, "unchanged"),
+}
 OUTBOUND: dict[Situation, dict[Action, tuple[str, str]]] = {
-    S.NEW: {A.ACTIVATE: (AA, "manual"), A.ESCALATE: (AA, "manual"), A.IGNORE: (IN, "unchanged"),
-            A.CLOSE: (C, "closed"), A.INACTIVATE: (IN, "unchanged"),
-            A.AWAIT_CUSTOMER: (AC, "manual"), A.HOLD: (AA, "manual")},
-    S.QUEUED: {A.ACTIVATE: (AA, "manual"), A.ESCALATE: (AA, "manual"), A.IGNORE: (Q, "queued"),
-               A.CLOSE: (C, "closed"), A.INACTIVATE: (IN, "unchanged"),
-               A.AWAIT_CUSTOMER: (AC, "manual"), A.HOLD: (AA, "manual")},
+    S.NEW: {
+        A.ACTIVATE: (AA, "manual"),
+        A.ESCALATE: (AA, "manual"),
+        A.IGNORE: (IN, "unchanged"),
+        A.CLOSE: (C, "closed"),
+        A.INACTIVATE: (IN, "unchanged"),
+        A.AWAIT_CUSTOMER: (AC, "manual"),
+        A.HOLD: (AA, "manual"),
+    },
+    S.QUEUED: {
+        A.ACTIVATE: (AA, "manual"),
+        A.ESCALATE: (AA, "manual"),
+        A.IGNORE: (Q, "queued"),
+        A.CLOSE: (C, "closed"),
+        A.INACTIVATE: (IN, "unchanged"),
+        A.AWAIT_CUSTOMER: (AC, "manual"),
+        A.HOLD: (AA, "manual"),
+    },
     S.AWAITING_AGENT: {**_BY_ASSIGNED_AGENT, A.IGNORE: (AA, "unchanged")},
     S.AWAITING_CUSTOMER: {**_BY_ASSIGNED_AGENT, A.IGNORE: (AC, "unchanged")},
     S.INACTIVE: {**{a: (IN, "unchanged") for a in Action}, A.CLOSE: (C, "closed")},
@@ -115,8 +163,11 @@ def test_the_table_covers_every_direction_situation_and_action() -> None:
     assert len(CASES) == 2 * 7 * 7
 
 
-@pytest.mark.parametrize(("direction", "situation", "action"), CASES,
-                         ids=[f"{d}-{s.value}-{a.value}" for d, s, a in CASES])
+@pytest.mark.parametrize(
+    ("direction", "situation", "action"),
+    CASES,
+    ids=[f"{d}-{s.value}-{a.value}" for d, s, a in CASES],
+)
 def test_transition(direction: Direction, situation: Situation, action: Action) -> None:
     desk = arrange(situation)
     desk.engine.replace_rules(desk.engine.settings, only(action))
@@ -126,7 +177,9 @@ def test_transition(direction: Direction, situation: Situation, action: Action) 
     after = outcome.conversation
     assert outcome.decision.action is action
     assert (describe(after.state, after.awaiting), outcome.routing.reason) == (
-        expected_state, expected_reason)
+        expected_state,
+        expected_reason,
+    )
     check_invariants(desk.engine)
 
 

@@ -33,23 +33,33 @@ def with_first(rule: WorkflowRule) -> WorkflowRules:
 
 
 def test_min_confidence_lets_unsure_classifications_fall_through() -> None:
-    rule = WorkflowRule("close-only-when-sure", Conditions(
-        direction="inbound", intents=frozenset({"goodbye"}), min_confidence=0.9),
-        Action.CLOSE, "sure_goodbye")
+    rule = WorkflowRule(
+        "close-only-when-sure",
+        Conditions(direction="inbound", intents=frozenset({"goodbye"}), min_confidence=0.9),
+        Action.CLOSE,
+        "sure_goodbye",
+    )
     desk = Desk(workflow=WorkflowRules((rule, DEFAULT_WORKFLOW.rules[6])))
     desk.agent("a-1")
     desk.customer("c-1")
     unsure = desk.customer("c-1", "goodbye", confidence=0.6)
     assert unsure.decision.rule_id == "activate-on-anything-else"
     sure = desk.customer("c-1", "goodbye", confidence=0.95)
-    assert (sure.decision.rule_id, sure.conversation.state) == ("close-only-when-sure",
-                                                                State.CLOSED)
+    assert (sure.decision.rule_id, sure.conversation.state) == (
+        "close-only-when-sure",
+        State.CLOSED,
+    )
 
 
 def test_channel_condition_applies_only_to_that_channel() -> None:
-    rule = WorkflowRule("whatsapp-thanks-closes", Conditions(
-        direction="inbound", intents=frozenset({"gratitude"}), channels=frozenset({"whatsapp"})),
-        Action.CLOSE, "thanked")
+    rule = WorkflowRule(
+        "whatsapp-thanks-closes",
+        Conditions(
+            direction="inbound", intents=frozenset({"gratitude"}), channels=frozenset({"whatsapp"})
+        ),
+        Action.CLOSE,
+        "thanked",
+    )
     desk = Desk(workflow=with_first(rule))
     desk.agent("a-1", preferred_concurrency=2)
     desk.customer("wa", channel="whatsapp")
@@ -59,12 +69,18 @@ def test_channel_condition_applies_only_to_that_channel() -> None:
 
 
 def test_state_and_awaiting_conditions() -> None:
-    greet_new = WorkflowRule("greeting-opens-paused", Conditions(
-        direction="inbound", intents=frozenset({"greeting"}), states=frozenset({"new"})),
-        Action.IGNORE)
-    nudge = WorkflowRule("affirm-while-agent-owes-is-ignored", Conditions(
-        direction="inbound", intents=frozenset({"affirm"}), awaiting=frozenset({"agent"})),
-        Action.IGNORE)
+    greet_new = WorkflowRule(
+        "greeting-opens-paused",
+        Conditions(direction="inbound", intents=frozenset({"greeting"}), states=frozenset({"new"})),
+        Action.IGNORE,
+    )
+    nudge = WorkflowRule(
+        "affirm-while-agent-owes-is-ignored",
+        Conditions(
+            direction="inbound", intents=frozenset({"affirm"}), awaiting=frozenset({"agent"})
+        ),
+        Action.IGNORE,
+    )
     desk = Desk(workflow=WorkflowRules((greet_new, nudge, *DEFAULT_WORKFLOW.rules)))
     desk.agent("a-1")
     assert desk.customer("c-1", "greeting").conversation.state is State.INACTIVE
@@ -85,12 +101,19 @@ def test_no_matching_rule_falls_back_to_activate_and_await_customer() -> None:
 
 def test_shadowing_is_a_superset_of_every_condition() -> None:
     rules = [
-        WorkflowRule("any-goodbye", Conditions(intents=frozenset({"goodbye", "deny"})),
-                     Action.CLOSE),
-        WorkflowRule("inbound-goodbye", Conditions(direction="inbound",
-                                                   intents=frozenset({"goodbye"})), Action.CLOSE),
-        WorkflowRule("goodbye-on-sms", Conditions(intents=frozenset({"goodbye"}),
-                                                  channels=frozenset({"sms"})), Action.IGNORE),
+        WorkflowRule(
+            "any-goodbye", Conditions(intents=frozenset({"goodbye", "deny"})), Action.CLOSE
+        ),
+        WorkflowRule(
+            "inbound-goodbye",
+            Conditions(direction="inbound", intents=frozenset({"goodbye"})),
+            Action.CLOSE,
+        ),
+        WorkflowRule(
+            "goodbye-on-sms",
+            Conditions(intents=frozenset({"goodbye"}), channels=frozenset({"sms"})),
+            Action.IGNORE,
+        ),
         WorkflowRule("greeting", Conditions(intents=frozenset({"greeting"})), Action.IGNORE),
     ]
     assert shadowed_rules(rules) == [(1, 0), (2, 0)]
@@ -99,25 +122,45 @@ def test_shadowing_is_a_superset_of_every_condition() -> None:
 
 # -- errors -------------------------------------------------------------------------------
 
+
 def test_errors_carry_stable_codes_and_change_nothing() -> None:
     desk = Desk()
     desk.agent("a-1")
     desk.customer("c-1")
     before = desk.engine.conversations()
     cases: list[tuple[type[EngineError], str, object]] = [
-        (OutboundWithoutAgent, "outbound_without_agent",
-         lambda: desk.say("outbound", "c-1", "other")),
-        (UnknownAgent, "unknown_agent",
-         lambda: desk.say("outbound", "c-1", "other", agent_id="nobody")),
-        (InvalidMessage, "invalid_message",
-         lambda: desk.engine.handle(IncomingMessage("", "c-1", "inbound", "x"),
-                                    Classification("other", 1.0, "rule"))),
-        (UnknownConversation, "unknown_conversation",
-         lambda: desk.engine.close_conversation("nope", "resolved")),
-        (InvalidAgentSettings, "invalid_agent_settings",
-         lambda: desk.engine.upsert_agent("a-1", preferred_concurrency=6)),
-        (InvalidAgentSettings, "invalid_agent_settings",
-         lambda: desk.engine.upsert_agent("a-1", status="sleeping")),
+        (
+            OutboundWithoutAgent,
+            "outbound_without_agent",
+            lambda: desk.say("outbound", "c-1", "other"),
+        ),
+        (
+            UnknownAgent,
+            "unknown_agent",
+            lambda: desk.say("outbound", "c-1", "other", agent_id="nobody"),
+        ),
+        (
+            InvalidMessage,
+            "invalid_message",
+            lambda: desk.engine.handle(
+                IncomingMessage("", "c-1", "inbound", "x"), Classification("other", 1.0, "rule")
+            ),
+        ),
+        (
+            UnknownConversation,
+            "unknown_conversation",
+            lambda: desk.engine.close_conversation("nope", "resolved"),
+        ),
+        (
+            InvalidAgentSettings,
+            "invalid_agent_settings",
+            lambda: desk.engine.upsert_agent("a-1", preferred_concurrency=6),
+        ),
+        (
+            InvalidAgentSettings,
+            "invalid_agent_settings",
+            lambda: desk.engine.upsert_agent("a-1", status="sleeping"),
+        ),
     ]
     for error, code, call in cases:
         with pytest.raises(error) as caught:
@@ -137,6 +180,7 @@ def test_pausing_a_closed_conversation_is_refused() -> None:
 
 # -- persistence -----------------------------------------------------------------------------
 
+
 def test_a_new_engine_on_the_same_store_restores_everything() -> None:
     desk = Desk()
     desk.agent("a-1", preferred_concurrency=1, max_concurrency=2)
@@ -150,8 +194,9 @@ def test_a_new_engine_on_the_same_store_restores_everything() -> None:
     assert [c.id for c in restarted.queue()] == ["c-2"]
     assert restarted.next_deadline() == desk.engine.next_deadline()
     # the duplicate check survives the restart too
-    again = restarted.handle(IncomingMessage("m-1", "c-1", "inbound", "x"),
-                             Classification("other", 1.0, "rule"))
+    again = restarted.handle(
+        IncomingMessage("m-1", "c-1", "inbound", "x"), Classification("other", 1.0, "rule")
+    )
     assert again.duplicate
 
 

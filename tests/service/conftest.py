@@ -52,10 +52,20 @@ class TextTableClassifier:
     def classify(self, text: str, direction: Direction) -> Classification:
         intent = KNOWN_TEXTS.get((direction, text))
         if intent is None:
-            return Classification("other", 0.91, "model", model_version=self.version,
-                                  alternatives=(Alternative("greeting", 0.05),))
-        return Classification(intent, 0.97, "model", model_version=self.version,
-                              alternatives=(Alternative("other", 0.02),))
+            return Classification(
+                "other",
+                0.91,
+                "model",
+                model_version=self.version,
+                alternatives=(Alternative("greeting", 0.05),),
+            )
+        return Classification(
+            intent,
+            0.97,
+            "model",
+            model_version=self.version,
+            alternatives=(Alternative("other", 0.02),),
+        )
 
 
 @pytest.fixture(scope="session")
@@ -80,11 +90,18 @@ class LiveServer:
         self._sock.bind(("127.0.0.1", 0))
         self.port: int = self._sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on",
-                                timeout_graceful_shutdown=2, loop="asyncio")
+        config = uvicorn.Config(
+            app,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=2,
+            loop="asyncio",
+        )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run,
-                                        kwargs={"sockets": [self._sock]}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
+        )
 
     def __enter__(self) -> LiveServer:
         self._thread.start()
@@ -111,21 +128,36 @@ class Api:
     def headers(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
 
-    def message(self, message_id: str, conversation_id: str, text: str, *,
-                direction: str = "inbound", agent_id: str | None = None,
-                **extra: Any) -> Any:
-        body = {"message_id": message_id, "conversation_id": conversation_id,
-                "direction": direction, "text": text, "agent_id": agent_id, **extra}
+    def message(
+        self,
+        message_id: str,
+        conversation_id: str,
+        text: str,
+        *,
+        direction: str = "inbound",
+        agent_id: str | None = None,
+        **extra: Any,
+    ) -> Any:
+        body = {
+            "message_id": message_id,
+            "conversation_id": conversation_id,
+            "direction": direction,
+            "text": text,
+            "agent_id": agent_id,
+            **extra,
+        }
         return self.client.post("/v1/messages", json=body, headers=self.headers("service"))
 
     def put_agent(self, agent_id: str, **fields: Any) -> Any:
         fields.setdefault("status", "available")
-        return self.client.put(f"/v1/agents/{agent_id}", json=fields,
-                               headers=self.headers("supervisor"))
+        return self.client.put(
+            f"/v1/agents/{agent_id}", json=fields, headers=self.headers("supervisor")
+        )
 
     def set_clock(self, now: datetime) -> Any:
-        return self.client.post("/v1/admin/clock", json={"now": now.isoformat()},
-                                headers=self.headers("admin"))
+        return self.client.post(
+            "/v1/admin/clock", json={"now": now.isoformat()}, headers=self.headers("admin")
+        )
 
 
 def issue_tokens(db_url: str) -> dict[str, str]:

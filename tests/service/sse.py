@@ -27,8 +27,11 @@ def sse_messages(response: httpx.Response) -> Iterator[Sse]:
             continue
         if line == "":
             if "data" in fields:
-                yield Sse(int(fields["id"]) if "id" in fields else None, fields.get("event"),
-                          json.loads(fields["data"]))
+                yield Sse(
+                    int(fields["id"]) if "id" in fields else None,
+                    fields.get("event"),
+                    json.loads(fields["data"]),
+                )
             fields = {}
             continue
         name, _, value = line.partition(":")

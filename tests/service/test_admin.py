@@ -94,10 +94,17 @@ def test_no_message_fails_during_a_reload(real_api: Api) -> None:
         with httpx.Client(base_url=str(real_api.client.base_url), timeout=60) as client:
             i = 0
             while not done.is_set() or i < 20:
-                body = {"message_id": f"m-{i}", "conversation_id": f"c-{i % 7}",
-                        "direction": "inbound", "text": "where is my parcel?"}
-                statuses.append(client.post("/v1/messages", json=body,
-                                            headers=real_api.headers("service")).status_code)
+                body = {
+                    "message_id": f"m-{i}",
+                    "conversation_id": f"c-{i % 7}",
+                    "direction": "inbound",
+                    "text": "where is my parcel?",
+                }
+                statuses.append(
+                    client.post(
+                        "/v1/messages", json=body, headers=real_api.headers("service")
+                    ).status_code
+                )
                 i += 1
 
     sender = threading.Thread(target=send)
@@ -114,14 +121,17 @@ def test_no_message_fails_during_a_reload(real_api: Api) -> None:
 def test_setting_the_clock_of_a_wall_clock_service_is_a_409(tmp_path: Path) -> None:
     from tests.service.conftest import (
         TextTableClassifier,  # noqa: F401  (fixture module)
-        )
+    )
 
     settings: Settings = manual_settings(tmp_path, clock="wall", clock_start=None)
     tokens = issue_tokens(settings.db_url)
     app = create_app(settings, rules=table_rules(load_engine_rules(RULES_DIR)))
     with LiveServer(app) as server, httpx.Client(base_url=server.url) as client:
-        response = client.post("/v1/admin/clock", json={"now": "2030-01-01T00:00:00Z"},
-                               headers={"Authorization": f"Bearer {tokens['admin']}"})
+        response = client.post(
+            "/v1/admin/clock",
+            json={"now": "2030-01-01T00:00:00Z"},
+            headers={"Authorization": f"Bearer {tokens['admin']}"},
+        )
         health = client.get("/healthz").json()
     assert response.status_code == 409
     assert response.json()["type"] == "https://tidal.dev/problems/clock-not-manual"
@@ -132,20 +142,29 @@ def test_openapi_documents_every_endpoint_and_error(api: Api) -> None:
     doc = api.client.get("/openapi.json").json()
     paths = doc["paths"]
     expected = {
-        ("post", "/v1/messages"), ("post", "/v1/classify"),
+        ("post", "/v1/messages"),
+        ("post", "/v1/classify"),
         ("get", "/v1/conversations/{conversation_id}"),
         ("post", "/v1/conversations/{conversation_id}/close"),
         ("post", "/v1/conversations/{conversation_id}/inactivate"),
-        ("put", "/v1/agents/{agent_id}"), ("get", "/v1/agents/{agent_id}"),
-        ("get", "/v1/agents/{agent_id}/conversations"), ("post", "/v1/agents/{agent_id}/take"),
-        ("get", "/v1/agents"), ("get", "/v1/queue"), ("get", "/v1/agents/{agent_id}/events"),
-        ("get", "/v1/events"), ("post", "/v1/admin/rules/reload"), ("post", "/v1/admin/clock"),
-        ("get", "/healthz"), ("get", "/metrics"),
+        ("put", "/v1/agents/{agent_id}"),
+        ("get", "/v1/agents/{agent_id}"),
+        ("get", "/v1/agents/{agent_id}/conversations"),
+        ("post", "/v1/agents/{agent_id}/take"),
+        ("get", "/v1/agents"),
+        ("get", "/v1/queue"),
+        ("get", "/v1/agents/{agent_id}/events"),
+        ("get", "/v1/events"),
+        ("post", "/v1/admin/rules/reload"),
+        ("post", "/v1/admin/clock"),
+        ("get", "/healthz"),
+        ("get", "/metrics"),
     }
     assert expected <= {(m, p) for p, ops in paths.items() for m in ops}
     messages = paths["/v1/messages"]["post"]
     assert messages["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
-        "/MessageIn")
+        "/MessageIn"
+    )
     assert {"400", "401", "403", "413", "422"} <= set(messages["responses"])
     schemas = doc["components"]["schemas"]
     assert "ProblemDetail" in schemas and "MessageIn" in schemas
@@ -162,9 +181,15 @@ def test_metrics_and_health_need_no_token(api: Api) -> None:
     metrics = api.client.get("/metrics")
     assert metrics.status_code == 200
     text = metrics.text
-    for name in ("tidal_http_requests_total", "tidal_decisions_total", "tidal_queue_length",
-                 "tidal_agent_load", "tidal_timer_lag_seconds", "tidal_commit_batch_requests",
-                 "tidal_http_request_duration_seconds"):
+    for name in (
+        "tidal_http_requests_total",
+        "tidal_decisions_total",
+        "tidal_queue_length",
+        "tidal_agent_load",
+        "tidal_timer_lag_seconds",
+        "tidal_commit_batch_requests",
+        "tidal_http_request_duration_seconds",
+    ):
         assert name in text
     assert 'tidal_agent_load{agent_id="a-1"} 1.0' in text
     assert api.client.get("/healthz").json()["status"] == "ok"

@@ -21,8 +21,12 @@ FORBIDDEN = "https://tidal.dev/problems/forbidden"
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Authorization": "Bearer tidal_not-a-real-token"}, {"Authorization": "Basic abc"},
-     {"Authorization": "Bearer"}],
+    [
+        {},
+        {"Authorization": "Bearer tidal_not-a-real-token"},
+        {"Authorization": "Basic abc"},
+        {"Authorization": "Bearer"},
+    ],
     ids=["missing", "unknown", "wrong-scheme", "empty"],
 )
 def test_requests_without_a_valid_token_get_401(api: Api, headers: dict[str, str]) -> None:
@@ -46,8 +50,11 @@ def test_requests_without_a_valid_token_get_401(api: Api, headers: dict[str, str
     ],
 )
 def test_a_role_without_the_right_gets_403(api: Api, who: str, method: str, path: str) -> None:
-    body = {"message_id": "m-1", "conversation_id": "c-1", "direction": "inbound",
-            "text": "hi"} if path == "/v1/messages" else {"text": "hi", "direction": "inbound"}
+    body = (
+        {"message_id": "m-1", "conversation_id": "c-1", "direction": "inbound", "text": "hi"}
+        if path == "/v1/messages"
+        else {"text": "hi", "direction": "inbound"}
+    )
     if path == "/v1/admin/clock":
         body = {"now": "2026-11-25T11:00:00Z"}
     if method == "put":
@@ -72,10 +79,16 @@ def test_an_agent_sees_its_own_conversations_and_not_others(api: Api) -> None:
     refused = get(f"/v1/conversations/{other}", headers=api.headers("a-1"))
     assert refused.status_code == 403 and refused.json()["type"] == FORBIDDEN
     post = api.client.post
-    assert post(f"/v1/conversations/{other}/close", json={"reason": "x"},
-                headers=api.headers("a-1")).status_code == 403
-    assert get(f"/v1/conversations/{other}", headers=api.headers("service")).json()[
-        "state"] == "assigned"
+    assert (
+        post(
+            f"/v1/conversations/{other}/close", json={"reason": "x"}, headers=api.headers("a-1")
+        ).status_code
+        == 403
+    )
+    assert (
+        get(f"/v1/conversations/{other}", headers=api.headers("service")).json()["state"]
+        == "assigned"
+    )
     assert get("/v1/agents/a-2", headers=api.headers("a-1")).status_code == 403
     assert get("/v1/agents/a-2/conversations", headers=api.headers("a-1")).status_code == 403
     assert get("/v1/agents/a-1/conversations", headers=api.headers("a-1")).status_code == 200
@@ -96,9 +109,13 @@ def test_an_agent_may_set_its_status_but_not_its_limits(api: Api) -> None:
 
 def test_me_tells_the_role_and_agent_of_a_token(api: Api) -> None:
     assert api.client.get("/v1/me", headers=api.headers("a-2")).json() == {
-        "role": "agent", "agent_id": "a-2"}
+        "role": "agent",
+        "agent_id": "a-2",
+    }
     assert api.client.get("/v1/me", headers=api.headers("supervisor")).json() == {
-        "role": "supervisor", "agent_id": None}
+        "role": "supervisor",
+        "agent_id": None,
+    }
 
 
 def test_tokens_never_appear_in_logs(api: Api, caplog: pytest.LogCaptureFixture) -> None:
@@ -117,16 +134,24 @@ def test_tokens_never_appear_in_logs(api: Api, caplog: pytest.LogCaptureFixture)
 
 
 def test_the_redacting_filter_scrubs_tokens_logged_by_mistake() -> None:
-    record = logging.LogRecord("x", logging.INFO, __file__, 1,
-                               "header was Bearer tidal_abcDEF123 and %s", ("tidal_zzz",), None)
+    record = logging.LogRecord(
+        "x",
+        logging.INFO,
+        __file__,
+        1,
+        "header was Bearer tidal_abcDEF123 and %s",
+        ("tidal_zzz",),
+        None,
+    )
     RedactSecrets().filter(record)
     assert "tidal_abc" not in record.getMessage() and "tidal_zzz" not in record.getMessage()
 
 
 def test_token_create_works_on_a_new_database_and_prints_the_token_last(tmp_path: Path) -> None:
     db = tmp_path / "fresh.db"
-    result = CliRunner().invoke(tidal, ["token", "create", "--role", "agent", "--agent", "a-5",
-                                        "--db", str(db)])
+    result = CliRunner().invoke(
+        tidal, ["token", "create", "--role", "agent", "--agent", "a-5", "--db", str(db)]
+    )
     assert result.exit_code == 0, result.output
     token = result.stdout.strip().splitlines()[-1]
     assert token.startswith("tidal_")
@@ -138,8 +163,9 @@ def test_token_create_works_on_a_new_database_and_prints_the_token_last(tmp_path
 
 
 def test_token_create_refuses_an_agent_token_without_an_agent(tmp_path: Path) -> None:
-    result = CliRunner().invoke(tidal, ["token", "create", "--role", "agent",
-                                        "--db", str(tmp_path / "x.db")])
+    result = CliRunner().invoke(
+        tidal, ["token", "create", "--role", "agent", "--db", str(tmp_path / "x.db")]
+    )
     assert result.exit_code == 2
 
 

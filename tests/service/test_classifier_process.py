@@ -164,8 +164,12 @@ def _stored_ids(db_url: str) -> set[str]:
 def _body(i: int) -> dict[str, Any]:
     # a text of its own per message: the cache in front of the helper never answers
     direction, text = SAMPLE[i % len(SAMPLE)]
-    body = {"message_id": f"m-{i}", "conversation_id": f"c-{i % 17}",
-            "direction": direction, "text": f"{text} #{i}"}
+    body = {
+        "message_id": f"m-{i}",
+        "conversation_id": f"c-{i % 17}",
+        "direction": direction,
+        "text": f"{text} #{i}",
+    }
     if direction == "outbound":
         body["agent_id"] = "a-1"
     return body
@@ -400,8 +404,11 @@ sys.stdin.buffer.read()
 
 async def _ask_misbehaving(answer: bytes | None) -> tuple[list[Classification | None], int]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", MISBEHAVING.format(answer=repr(answer)),
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-c",
+        MISBEHAVING.format(answer=repr(answer)),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
     )
     metrics = Metrics()
     helper = ClassifierProcess(1, process, metrics)

@@ -24,8 +24,9 @@ def _get(api: Api, path: str, who: str = "supervisor") -> dict:  # type: ignore[
 
 def test_conversation_detail_explains_priority_and_recent_decisions(api: Api) -> None:
     api.put_agent("a-1")
-    api.message("m-1", "c-1", "my card is blocked", channel="sms", customer_id="cust-1",
-                skills=["billing"])
+    api.message(
+        "m-1", "c-1", "my card is blocked", channel="sms", customer_id="cust-1", skills=["billing"]
+    )
     detail = _get(api, "/v1/conversations/c-1", "service")
     ConversationOut.model_validate(detail)
     assert detail["state"] == "queued"  # a-1 lacks the billing skill
@@ -38,27 +39,33 @@ def test_conversation_detail_explains_priority_and_recent_decisions(api: Api) ->
 def test_closing_a_conversation_frees_the_slot_and_records_the_reason(api: Api) -> None:
     api.put_agent("a-1")
     api.message("m-1", "c-1", "my card is blocked")
-    closed = api.client.post("/v1/conversations/c-1/close", json={"reason": "resolved_by_phone"},
-                             headers=api.headers("a-1"))
+    closed = api.client.post(
+        "/v1/conversations/c-1/close",
+        json={"reason": "resolved_by_phone"},
+        headers=api.headers("a-1"),
+    )
     assert closed.status_code == 200, closed.text
     ConversationSummary.model_validate(closed.json())
     assert closed.json()["state"] == "closed"
     detail = _get(api, "/v1/conversations/c-1", "service")
     assert detail["close_reason"] == "resolved_by_phone"
     assert _get(api, "/v1/agents/a-1")["load"] == 0
-    again = api.client.post("/v1/conversations/c-1/close", json={"reason": "x"},
-                            headers=api.headers("service"))
+    again = api.client.post(
+        "/v1/conversations/c-1/close", json={"reason": "x"}, headers=api.headers("service")
+    )
     assert again.status_code == 200  # closing is idempotent: the first reason stays
     assert _get(api, "/v1/conversations/c-1", "service")["close_reason"] == "resolved_by_phone"
-    paused = api.client.post("/v1/conversations/c-1/inactivate", json={},
-                             headers=api.headers("supervisor"))
+    paused = api.client.post(
+        "/v1/conversations/c-1/inactivate", json={}, headers=api.headers("supervisor")
+    )
     assert paused.status_code == 409
     assert paused.json()["type"] == "https://tidal.dev/problems/conversation-closed"
 
 
 def test_closing_an_unknown_conversation_is_404(api: Api) -> None:
-    response = api.client.post("/v1/conversations/nope/close", json={},
-                               headers=api.headers("service"))
+    response = api.client.post(
+        "/v1/conversations/nope/close", json={}, headers=api.headers("service")
+    )
     assert response.status_code == 404
     assert response.json()["type"] == "https://tidal.dev/problems/not-found"
 
@@ -66,11 +73,13 @@ def test_closing_an_unknown_conversation_is_404(api: Api) -> None:
 def test_its_agent_can_pause_a_conversation_but_the_service_cannot(api: Api) -> None:
     api.put_agent("a-1")
     api.message("m-1", "c-1", "my card is blocked")
-    refused = api.client.post("/v1/conversations/c-1/inactivate", json={},
-                              headers=api.headers("service"))
+    refused = api.client.post(
+        "/v1/conversations/c-1/inactivate", json={}, headers=api.headers("service")
+    )
     assert refused.status_code == 403
-    paused = api.client.post("/v1/conversations/c-1/inactivate", json={},
-                             headers=api.headers("a-1"))
+    paused = api.client.post(
+        "/v1/conversations/c-1/inactivate", json={}, headers=api.headers("a-1")
+    )
     assert paused.status_code == 200
     assert paused.json()["state"] == "inactive"
     assert paused.json()["last_agent_id"] == "a-1"
@@ -147,8 +156,11 @@ def test_agents_list_shows_load_against_limits(api: Api) -> None:
     agents = _get(api, "/v1/agents")
     AgentList.model_validate(agents)
     by_id = {a["id"]: a for a in agents["agents"]}
-    assert (by_id["a-1"]["load"], by_id["a-1"]["preferred_concurrency"],
-            by_id["a-1"]["max_concurrency"]) == (1, 2, 3)
+    assert (
+        by_id["a-1"]["load"],
+        by_id["a-1"]["preferred_concurrency"],
+        by_id["a-1"]["max_concurrency"],
+    ) == (1, 2, 3)
     assert by_id["a-2"]["status"] == "away"
     AgentOut.model_validate(by_id["a-1"])
 

@@ -29,8 +29,15 @@ from tests.service.conftest import MODELS_DIR, RULES_DIR, helper_processes
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 TIDAL = [sys.executable, "-c", "from service.cli import main; main()"]
-TEXTS = ["where is my parcel?", "my card is blocked", "thanks!", "ok", "this is urgent",
-         "can you check my last invoice please", "I was charged twice"]
+TEXTS = [
+    "where is my parcel?",
+    "my card is blocked",
+    "thanks!",
+    "ok",
+    "this is urgent",
+    "can you check my last invoice please",
+    "I was charged twice",
+]
 
 
 def _free_port() -> int:
@@ -44,10 +51,24 @@ def _serve(db: Path, log: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]
     port = _free_port()
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [*TIDAL, "serve", "--db", str(db), "--port", str(port), "--rules", str(RULES_DIR),
-             "--models", str(MODELS_DIR), "--no-access-log", "--log-level", "warning",
-             "--classifier-process"],
-            stdout=out, stderr=subprocess.STDOUT,
+            [
+                *TIDAL,
+                "serve",
+                "--db",
+                str(db),
+                "--port",
+                str(port),
+                "--rules",
+                str(RULES_DIR),
+                "--models",
+                str(MODELS_DIR),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+                "--classifier-process",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -71,10 +92,19 @@ def _serve(db: Path, log: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]
 def _message(i: int) -> dict[str, Any]:
     conversation = f"c-{i % 23}"
     if i % 5 == 4:
-        return {"message_id": f"m-{i}", "conversation_id": conversation, "direction": "outbound",
-                "text": "Is there anything else I can help you with?", "agent_id": f"a-{i % 3}"}
-    return {"message_id": f"m-{i}", "conversation_id": conversation, "direction": "inbound",
-            "text": TEXTS[i % len(TEXTS)]}
+        return {
+            "message_id": f"m-{i}",
+            "conversation_id": conversation,
+            "direction": "outbound",
+            "text": "Is there anything else I can help you with?",
+            "agent_id": f"a-{i % 3}",
+        }
+    return {
+        "message_id": f"m-{i}",
+        "conversation_id": conversation,
+        "direction": "inbound",
+        "text": TEXTS[i % len(TEXTS)],
+    }
 
 
 def test_sigkill_mid_stream_loses_no_acknowledged_message(tmp_path: Path) -> None:
@@ -92,9 +122,11 @@ def test_sigkill_mid_stream_loses_no_acknowledged_message(tmp_path: Path) -> Non
     with _serve(db, log) as (process, url):
         with httpx.Client(base_url=url, timeout=10) as client:
             for agent in range(3):
-                client.put(f"/v1/agents/a-{agent}", headers=supervisor,
-                           json={"status": "available", "preferred_concurrency": 3,
-                                 "max_concurrency": 5}).raise_for_status()
+                client.put(
+                    f"/v1/agents/a-{agent}",
+                    headers=supervisor,
+                    json={"status": "available", "preferred_concurrency": 3, "max_concurrency": 5},
+                ).raise_for_status()
 
         def send(worker: int) -> None:
             with httpx.Client(base_url=url, timeout=10) as client:

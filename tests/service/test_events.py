@@ -90,10 +90,12 @@ def test_a_live_stream_without_last_event_id_starts_now_and_sends_heartbeats(api
 def test_streams_check_roles(api: Api) -> None:
     api.put_agent("a-1")
     api.put_agent("a-2")
-    for who, path, status in [("a-1", "/v1/agents/a-2/events", 403),
-                              ("a-1", "/v1/events", 403),
-                              ("service", "/v1/agents/a-1/events", 403),
-                              ("supervisor", "/v1/agents/ghost/events", 404)]:
+    for who, path, status in [
+        ("a-1", "/v1/agents/a-2/events", 403),
+        ("a-1", "/v1/events", 403),
+        ("service", "/v1/agents/a-1/events", 403),
+        ("supervisor", "/v1/agents/ghost/events", 404),
+    ]:
         with _stream(api, path, who) as response:
             assert response.status_code == status
             response.read()

@@ -46,8 +46,9 @@ def _runtime(engine_rules: EngineRules, store: HeldStore) -> Runtime:
 
 
 def _upsert(agent_id: str) -> Any:
-    return lambda engine: engine.upsert_agent(agent_id, status="available",
-                                              preferred_concurrency=1, max_concurrency=2)
+    return lambda engine: engine.upsert_agent(
+        agent_id, status="available", preferred_concurrency=1, max_concurrency=2
+    )
 
 
 async def _until(condition: Any) -> None:
@@ -78,8 +79,7 @@ def test_calls_queued_during_a_commit_share_the_next_transaction(
     finally:
         store.release.set()
         runtime.stop()
-    assert [sorted(b.agents) for b in store.batches] == [
-        ["a-0"], [f"a-{i}" for i in range(1, 6)]]
+    assert [sorted(b.agents) for b in store.batches] == [["a-0"], [f"a-{i}" for i in range(1, 6)]]
 
 
 def test_a_failed_commit_fails_its_requests_and_refuses_later_changes(

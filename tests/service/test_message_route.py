@@ -34,9 +34,11 @@ def test_a_chunked_body_over_1_mib_is_refused_while_reading(api: Api) -> None:
             yield b"x" * 65536
         yield b'"}'
 
-    response = api.client.post("/v1/messages", content=chunks(),
-                               headers={**api.headers("service"),
-                                        "Content-Type": "application/json"})
+    response = api.client.post(
+        "/v1/messages",
+        content=chunks(),
+        headers={**api.headers("service"), "Content-Type": "application/json"},
+    )
     assert "content-length" not in response.request.headers
     assert response.status_code == 413
     assert response.headers["content-type"] == PROBLEM
@@ -46,8 +48,11 @@ def test_a_chunked_body_over_1_mib_is_refused_while_reading(api: Api) -> None:
 
 
 def test_a_malformed_authorization_header_is_a_401_with_a_bearer_challenge(api: Api) -> None:
-    response = api.client.post("/v1/messages", json={"message_id": "m-1"},
-                               headers={"Authorization": f"Basic {api.tokens['service']}"})
+    response = api.client.post(
+        "/v1/messages",
+        json={"message_id": "m-1"},
+        headers={"Authorization": f"Basic {api.tokens['service']}"},
+    )
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == 'Bearer realm="tidal"'
     assert response.json()["instance"] == "/v1/messages"
@@ -59,18 +64,25 @@ def test_message_requests_are_counted_by_status_and_logged_without_the_token(
     caplog.set_level(logging.INFO, logger="tidal.access")
     assert api.message("m-1", "c-1", "my card is blocked").status_code == 200
     assert api.message("m-2", "c-1", "hi", direction="sideways").status_code == 422
-    unknown = api.client.post("/v1/messages", json={},
-                              headers={"Authorization": "Bearer tidal_not-a-token"})
+    unknown = api.client.post(
+        "/v1/messages", json={}, headers={"Authorization": "Bearer tidal_not-a-token"}
+    )
     assert unknown.status_code == 401
 
     metrics = api.client.get("/metrics").text
     for status in ("200", "422", "401"):
-        assert (f'tidal_http_requests_total{{method="POST",route="/v1/messages",'
-                f'status="{status}"}} 1.0') in metrics
-    assert ('tidal_http_request_duration_seconds_count{method="POST",route="/v1/messages"} 3.0'
-            in metrics)
-    logged = [(r.__dict__["path"], r.__dict__["status"]) for r in caplog.records
-              if r.name == "tidal.access" and r.__dict__["path"] == "/v1/messages"]
+        assert (
+            f'tidal_http_requests_total{{method="POST",route="/v1/messages",status="{status}"}} 1.0'
+        ) in metrics
+    assert (
+        'tidal_http_request_duration_seconds_count{method="POST",route="/v1/messages"} 3.0'
+        in metrics
+    )
+    logged = [
+        (r.__dict__["path"], r.__dict__["status"])
+        for r in caplog.records
+        if r.name == "tidal.access" and r.__dict__["path"] == "/v1/messages"
+    ]
     assert logged == [("/v1/messages", 200), ("/v1/messages", 422), ("/v1/messages", 401)]
     assert api.tokens["service"] not in caplog.text
     assert "tidal_not-a-token" not in caplog.text

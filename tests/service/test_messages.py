@@ -12,13 +12,25 @@ PROBLEM = "application/problem+json"
 
 def _offer_more_help_then_decline(api: Api) -> Any:
     api.put_agent("a-7", preferred_concurrency=2, max_concurrency=4)
-    first = api.message("m-1000", "c-42", "my card is blocked", channel="sms",
-                        customer_id="cust-7", skills=[])
+    first = api.message(
+        "m-1000", "c-42", "my card is blocked", channel="sms", customer_id="cust-7", skills=[]
+    )
     assert first.json()["routing"] == {"agent_id": "a-7", "reason": "least_loaded"}
-    api.message("m-1000b", "c-42", "Is there anything else I can help you with?",
-                direction="outbound", agent_id="a-7")
-    return api.message("m-1001", "c-42", "No, that's all, thanks!",
-                       sent_at="2026-11-25T10:04:00Z", channel="sms", customer_id="cust-7")
+    api.message(
+        "m-1000b",
+        "c-42",
+        "Is there anything else I can help you with?",
+        direction="outbound",
+        agent_id="a-7",
+    )
+    return api.message(
+        "m-1001",
+        "c-42",
+        "No, that's all, thanks!",
+        sent_at="2026-11-25T10:04:00Z",
+        channel="sms",
+        customer_id="cust-7",
+    )
 
 
 def test_no_thanks_after_offer_of_more_help_answers_in_the_spec_shape(api: Api) -> None:
@@ -30,14 +42,28 @@ def test_no_thanks_after_offer_of_more_help_answers_in_the_spec_shape(api: Api) 
         "message_id": "m-1001",
         "conversation_id": "c-42",
         "duplicate": False,
-        "classification": {"intent": "deny", "confidence": 0.97, "source": "model",
-                           "rule_id": None, "model_version": "test-model-1",
-                           "alternatives": [{"intent": "other", "confidence": 0.02}]},
-        "decision": {"action": "close", "rule_id": "close-when-no-more-help-needed",
-                     "reason": "customer_declined_more_help"},
-        "conversation": {"id": "c-42", "state": "closed", "awaiting": None,
-                         "agent_id": None, "last_agent_id": "a-7", "respond_by": None,
-                         "priority": None},
+        "classification": {
+            "intent": "deny",
+            "confidence": 0.97,
+            "source": "model",
+            "rule_id": None,
+            "model_version": "test-model-1",
+            "alternatives": [{"intent": "other", "confidence": 0.02}],
+        },
+        "decision": {
+            "action": "close",
+            "rule_id": "close-when-no-more-help-needed",
+            "reason": "customer_declined_more_help",
+        },
+        "conversation": {
+            "id": "c-42",
+            "state": "closed",
+            "awaiting": None,
+            "agent_id": None,
+            "last_agent_id": "a-7",
+            "respond_by": None,
+            "priority": None,
+        },
         "routing": {"agent_id": None, "reason": "closed"},
     }
 
@@ -91,8 +117,9 @@ def test_outbound_from_an_unknown_agent_is_refused_and_changes_nothing(api: Api)
 
 
 def test_missing_fields_are_listed_in_the_problem(api: Api) -> None:
-    response = api.client.post("/v1/messages", json={"message_id": "m-1"},
-                               headers=api.headers("service"))
+    response = api.client.post(
+        "/v1/messages", json={"message_id": "m-1"}, headers=api.headers("service")
+    )
     body = _assert_problem(response, 422, "validation")
     missing = {tuple(e["loc"]) for e in body["errors"]}
     assert {("body", "conversation_id"), ("body", "direction"), ("body", "text")} <= missing
@@ -117,19 +144,25 @@ def test_text_of_exactly_64_kib_is_accepted(api: Api) -> None:
 
 
 def test_a_body_over_1_mib_is_refused_before_parsing(api: Api) -> None:
-    payload = b'{"message_id": "m-1", "conversation_id": "c-9", "direction": "inbound", ' \
-              b'"text": "' + b"x" * (1024 * 1024) + b'"}'
-    response = api.client.post("/v1/messages", content=payload,
-                               headers={**api.headers("service"),
-                                        "Content-Type": "application/json"})
+    payload = (
+        b'{"message_id": "m-1", "conversation_id": "c-9", "direction": "inbound", '
+        b'"text": "' + b"x" * (1024 * 1024) + b'"}'
+    )
+    response = api.client.post(
+        "/v1/messages",
+        content=payload,
+        headers={**api.headers("service"), "Content-Type": "application/json"},
+    )
     _assert_problem(response, 413, "payload-too-large")
     _assert_unchanged(api)
 
 
 def test_malformed_json_is_a_400_problem_and_changes_nothing(api: Api) -> None:
-    response = api.client.post("/v1/messages", content=b'{"message_id": "m-1", "text": ',
-                               headers={**api.headers("service"),
-                                        "Content-Type": "application/json"})
+    response = api.client.post(
+        "/v1/messages",
+        content=b'{"message_id": "m-1", "text": ',
+        headers={**api.headers("service"), "Content-Type": "application/json"},
+    )
     _assert_problem(response, 400, "malformed-json")
     _assert_unchanged(api)
 
@@ -141,8 +174,11 @@ def test_naive_sent_at_is_refused(api: Api) -> None:
 
 
 def test_classify_answers_without_changing_anything(api: Api) -> None:
-    response = api.client.post("/v1/classify", json={"text": "thanks!", "direction": "inbound"},
-                               headers=api.headers("service"))
+    response = api.client.post(
+        "/v1/classify",
+        json={"text": "thanks!", "direction": "inbound"},
+        headers=api.headers("service"),
+    )
     assert response.status_code == 200
     ClassificationOut.model_validate(response.json())
     assert response.json()["intent"] == "gratitude"

@@ -85,7 +85,8 @@ def test_the_store_round_trips_engine_state_on_postgres(
         assert store.stored_outcome("m-2") is None
         assert list(store.message_ids()) == ["m-1"]
         assert [e.id for e in store.events_after(1, agent_id="a-1")] == [
-            e.id for e in stored[1:] if e.audience == "a-1"]
+            e.id for e in stored[1:] if e.audience == "a-1"
+        ]
         principal = store.principal_for(hash_token(token))
         assert principal is not None and principal.agent_id == "a-1"
     finally:
@@ -106,8 +107,10 @@ def test_the_service_runs_on_postgres(pg_url: str, engine_rules: EngineRules, tm
     settings = manual_settings(tmp_path, db_url=pg_url)
     store = DurableStore(pg_url)
     store.create_schema()
-    tokens = {"service": store.create_token(Role.SERVICE),
-              "supervisor": store.create_token(Role.SUPERVISOR)}
+    tokens = {
+        "service": store.create_token(Role.SERVICE),
+        "supervisor": store.create_token(Role.SUPERVISOR),
+    }
     store.close()
     app = create_app(settings, rules=table_rules(engine_rules))
     with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:

@@ -15,8 +15,12 @@ from service.persistence.store import DurableStore
 from tests.service.conftest import T0, Api, LiveServer, issue_tokens, manual_settings, table_rules
 
 
-def _run(tmp_path: Path, engine_rules: EngineRules, tokens: dict[str, str] | None = None,
-         **overrides: object) -> tuple[LiveServer, Api]:
+def _run(
+    tmp_path: Path,
+    engine_rules: EngineRules,
+    tokens: dict[str, str] | None = None,
+    **overrides: object,
+) -> tuple[LiveServer, Api]:
     settings = manual_settings(tmp_path, **overrides)
     tokens = tokens or issue_tokens(settings.db_url)
     server = LiveServer(create_app(settings, rules=table_rules(engine_rules)))

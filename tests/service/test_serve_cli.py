@@ -20,10 +20,23 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 def _start(db: Path, port: int, out: Path, *options: str) -> subprocess.Popen[bytes]:
     with out.open("wb") as sink:
         return subprocess.Popen(
-            [sys.executable, "-c", "from service.cli import main; main()", "serve",
-             "--db", str(db), "--port", str(port), "--rules", str(RULES_DIR),
-             "--models", str(MODELS_DIR), *options],
-            stdout=sink, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-c",
+                "from service.cli import main; main()",
+                "serve",
+                "--db",
+                str(db),
+                "--port",
+                str(port),
+                "--rules",
+                str(RULES_DIR),
+                "--models",
+                str(MODELS_DIR),
+                *options,
+            ],
+            stdout=sink,
+            stderr=subprocess.DEVNULL,
         )
 
 
@@ -48,10 +61,12 @@ def test_first_start_prints_a_working_admin_token_and_later_starts_do_not(
         _wait_healthy(port, process)
         banner = first_out.read_text()
         token = next(w for w in banner.split() if w.startswith("tidal_"))
-        assert f"curl -H \"Authorization: Bearer {token}\" http://127.0.0.1:{port}/v1/agents" \
-            in banner
-        answer = httpx.get(f"http://127.0.0.1:{port}/v1/agents",
-                           headers={"Authorization": f"Bearer {token}"})
+        assert (
+            f'curl -H "Authorization: Bearer {token}" http://127.0.0.1:{port}/v1/agents' in banner
+        )
+        answer = httpx.get(
+            f"http://127.0.0.1:{port}/v1/agents", headers={"Authorization": f"Bearer {token}"}
+        )
         assert answer.status_code == 200
     finally:
         process.terminate()
@@ -66,8 +81,9 @@ def test_first_start_prints_a_working_admin_token_and_later_starts_do_not(
         process.wait(30)
 
 
-@pytest.mark.parametrize("switch, helpers", [("--classifier-process", 1),
-                                             ("--no-classifier-process", 0)])
+@pytest.mark.parametrize(
+    "switch, helpers", [("--classifier-process", 1), ("--no-classifier-process", 0)]
+)
 def test_the_classifier_process_follows_its_switch_and_stops_with_the_service(
     tmp_path: Path, switch: str, helpers: int
 ) -> None:

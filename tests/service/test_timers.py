@@ -32,12 +32,21 @@ def test_the_timer_task_inactivates_a_silent_conversation_without_any_request(
     async def scenario() -> State:
         runtime = services.runtime
         runtime.start(asyncio.get_running_loop())
-        await runtime.execute(lambda e: e.upsert_agent(
-            "a-1", status="available", preferred_concurrency=2, max_concurrency=3))
-        await runtime.execute(lambda e: e.handle(
-            IncomingMessage("m-1", "c-1", "inbound", "my card is blocked"), other))
-        await runtime.execute(lambda e: e.handle(
-            IncomingMessage("m-2", "c-1", "outbound", "Done.", agent_id="a-1"), other))
+        await runtime.execute(
+            lambda e: e.upsert_agent(
+                "a-1", status="available", preferred_concurrency=2, max_concurrency=3
+            )
+        )
+        await runtime.execute(
+            lambda e: e.handle(
+                IncomingMessage("m-1", "c-1", "inbound", "my card is blocked"), other
+            )
+        )
+        await runtime.execute(
+            lambda e: e.handle(
+                IncomingMessage("m-2", "c-1", "outbound", "Done.", agent_id="a-1"), other
+            )
+        )
         timers = asyncio.create_task(run_timers(services))
         await asyncio.sleep(0)
         clock.set(T0 + timedelta(minutes=31))  # time passes; no request arrives

@@ -35,9 +35,7 @@ def _save(model: IntentClassifier, target: Path) -> None:
 def test_words_split_alone_give_the_tokens_of_the_whole_text() -> None:
     vectors = shared_vectors()
     text = "i lose my debit card yesterday , can you block it ?"
-    assert vectors.token_ids(text) == [
-        i for word in text.split() for i in vectors.token_ids(word)
-    ]
+    assert vectors.token_ids(text) == [i for word in text.split() for i in vectors.token_ids(word)]
     assert vectors.mean_matrix(["", "   "]).tolist() == [[0.0] * vectors.dimensions] * 2
 
 
