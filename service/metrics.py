@@ -1,8 +1,8 @@
 """Prometheus metrics of one service instance (its own registry, so apps don't share).
 
 Request counts and latencies, decisions by action and reason, queue length, agent
-loads, timer lag, the size and duration of group commits, and the classifier helper
-process.
+loads, timer lag, the size and duration of group commits, the classifier helper
+process, and the memory that recognises duplicate messages.
 """
 
 from __future__ import annotations
@@ -11,12 +11,45 @@ import threading
 from collections.abc import Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from engine.core.model import Agent, Conversation, State
+from service.handled_messages import HandledMessages
 from service.persistence.store import CommitBatch
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 _BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+
+
+class _HandledMessagesCollector(Collector):
+    """Reads the duplicate-detection memory at scrape time (plain int reads)."""
+
+    def __init__(self, memory: HandledMessages) -> None:
+        self._memory = memory
+
+    def collect(self) -> Iterable[Metric]:
+        memory = self._memory
+        yield GaugeMetricFamily(
+            "tidal_message_outcomes_in_memory",
+            "Message outcomes kept in memory (not yet durable, or among the latest)",
+            value=memory.outcomes_in_memory,
+        )
+        yield GaugeMetricFamily(
+            "tidal_message_id_filter_bytes",
+            "Size of the Bloom filter of every handled message id",
+            value=memory.filter_bytes,
+        )
+        yield CounterMetricFamily(
+            "tidal_message_id_database_reads",
+            "Message ids the filter may have seen, looked up in the database",
+            value=memory.database_reads,
+        )
+        yield CounterMetricFamily(
+            "tidal_message_id_false_positives",
+            "Database look-ups of message ids that turned out new (filter false positives)",
+            value=memory.false_positives,
+        )
 
 
 class Metrics:
@@ -115,6 +148,10 @@ class Metrics:
         self.sse_streams = Gauge("tidal_sse_streams", "Open event streams", registry=r)
         self._queued: set[str] = set()
         self._lock = threading.Lock()
+
+    def watch_handled_messages(self, memory: HandledMessages) -> None:
+        """Export the duplicate-detection memory of the engine's store."""
+        self.registry.register(_HandledMessagesCollector(memory))
 
     def track(self, conversations: Iterable[Conversation], agents: Iterable[Agent]) -> None:
         """Follow the queue and agent loads from snapshots (restore and every commit)."""

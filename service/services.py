@@ -136,6 +136,7 @@ def start_services(
     if not fired.is_empty():
         store.commit(batch_from_changes(fired, {}))
     metrics.track(engine.conversations(), engine.agents())
+    metrics.watch_handled_messages(memory)
     log.info(
         "restored state",
         extra={

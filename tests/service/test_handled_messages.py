@@ -110,6 +110,15 @@ def test_old_duplicates_are_answered_from_the_database_before_and_after_a_restar
         assert again.status_code == 200
         assert again.json() == {**first[0], "duplicate": True}
         assert memory.database_reads >= 1
+        metrics = {
+            line.split()[0]: float(line.split()[1])
+            for line in api.client.get("/metrics").text.splitlines()
+            if line.startswith("tidal_message_")
+        }
+        assert metrics["tidal_message_outcomes_in_memory"] == memory.outcomes_in_memory
+        assert metrics["tidal_message_id_database_reads_total"] == memory.database_reads
+        assert metrics["tidal_message_id_false_positives_total"] == 0
+        assert metrics["tidal_message_id_filter_bytes"] > 0
         agent = api.client.get("/v1/agents/a-1", headers=api.headers("supervisor")).json()
         assert agent["load"] == 5  # the duplicate changed nothing
 
