@@ -1,8 +1,9 @@
 """The app factory: `create_app(settings)` builds the FastAPI app.
 
-Nothing is opened at import or construction time: the lifespan restores the engine
-from the database, starts the engine thread (which also commits) and (on the wall clock) the
-timer task, and stops them again in order.
+Nothing is opened at import or construction time: the lifespan takes the database's
+writer lock (`service.writer_lock`), then restores the engine and starts what runs it
+(`service.lifecycle`), and stops it again in order. Without the lock the app serves as
+a standby until it can take it.
 """
 
 from __future__ import annotations
@@ -25,12 +26,13 @@ from starlette.types import Receive, Scope, Send
 
 from engine.core.errors import EngineError
 from service.api import admin, agents, conversations, events, messages, operations, queue
+from service.api.deps import json_response
+from service.api.operations import METRICS_MEDIA_TYPE
 from service.api.schemas import MessageIn
-from service.classifier_process import ClassifierProcess
-from service.classifier_upkeep import keep_classifier_process
 from service.config import Settings
 from service.hot_route import PATH as HOT_PATH
 from service.hot_route import MessageRoute
+from service.lifecycle import Running, activate, deactivate
 from service.metrics import Metrics
 from service.middleware import ServiceMiddleware
 from service.problems import (
@@ -41,10 +43,11 @@ from service.problems import (
     problem_response,
 )
 from service.rules import ActiveRules
-from service.services import Services, start_classifier_process, start_services, stop_services
-from service.timers import run_timers
+from service.writer_lock import WriterLock, writer_lock_for
 
 log = logging.getLogger("tidal.app")
+#: how often a standby tries to take the writer lock (seconds)
+STANDBY_POLL_SECONDS = 1
 DESK_DIR = Path(__file__).parent / "desk"
 
 _STATUS_SLUGS = {
@@ -112,49 +115,46 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # the classifier process loads its rules and models while the state is restored
-        starting = (
-            asyncio.create_task(start_classifier_process(settings, rules, metrics))
-            if rules is not None
-            else None
-        )
-        try:
-            services: Services = await anyio.to_thread.run_sync(
-                start_services, settings, metrics, rules
+        assert isinstance(app, TidalApp)
+        lock = writer_lock_for(settings.db_url)
+        takeover: asyncio.Task[None] | None = None
+        if await anyio.to_thread.run_sync(lock.try_acquire):
+            await _become_writer(app)
+        else:
+            log.warning(
+                "standby: another Tidal service writes this database; this one answers "
+                "503 and takes over when that one stops"
             )
-        except BaseException:
-            if starting is not None:
-                await _discard(starting)
-            raise
-        services.classifier_process = (
-            await starting
-            if starting is not None
-            else await start_classifier_process(settings, services.rules, metrics)
-        )
-        services.runtime.start(asyncio.get_running_loop())
-        app.state.services = services
-        timers = (
-            asyncio.create_task(run_timers(services), name="tidal-timers")
-            if services.manual_clock is None
-            else None
-        )
-        upkeep = asyncio.create_task(
-            keep_classifier_process(services), name="tidal-classifier-upkeep"
-        )
+            takeover = asyncio.create_task(_take_over(app, lock), name="tidal-takeover")
         try:
             yield
         finally:
-            for task in (timers, upkeep):
-                if task is not None:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
-            services.hub.close_all()
-            # after the server stopped taking requests: any still waiting on the helper
-            # are classified on the engine thread, which finishes them before stopping
-            if services.classifier_process is not None:
-                await services.classifier_process.close()
-            await anyio.to_thread.run_sync(stop_services, services)
+            if takeover is not None:
+                takeover.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await takeover
+            if app.running is not None:
+                running, app.running = app.running, None
+                await deactivate(running)
+            metrics.writer.set(0)
+            await anyio.to_thread.run_sync(lock.release)
+
+    async def _become_writer(app: TidalApp) -> None:
+        running = await activate(settings, metrics, rules)
+        app.state.services = running.services
+        app.running = running
+        metrics.writer.set(1)
+
+    async def _take_over(app: TidalApp, lock: WriterLock) -> None:
+        while not await anyio.to_thread.run_sync(lock.try_acquire):
+            await asyncio.sleep(STANDBY_POLL_SECONDS)
+        log.info("the database's writer stopped: this service takes over")
+        try:
+            await _become_writer(app)
+        except Exception:
+            # let another standby try; this one keeps answering 503
+            log.exception("taking over failed; this service stays a standby")
+            await anyio.to_thread.run_sync(lock.release)
 
     app = TidalApp(
         title="Tidal",
@@ -179,6 +179,7 @@ def create_app(
         max_body_bytes=settings.max_body_bytes,
         access_log=access_log,
     )
+    app.standby_metrics = metrics
     app.message_route = MessageRoute(
         lambda: app.state.services,
         metrics=metrics,
@@ -189,21 +190,24 @@ def create_app(
     return app
 
 
-async def _discard(starting: asyncio.Task[ClassifierProcess | None]) -> None:
-    """Stop a classifier process being started for a service that did not start."""
-    starting.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        helper = await starting
-        if helper is not None:
-            await helper.close()
-
-
 class TidalApp(FastAPI):
-    """The FastAPI app, with `POST /v1/messages` answered by `service.hot_route`."""
+    """The FastAPI app, with `POST /v1/messages` answered by `service.hot_route`.
+
+    Until it holds the database's writer lock (`running` is None) it is a standby:
+    `/v1/*` answers 503 `standby` problems, `/healthz` 503 `{"status": "standby"}`,
+    `/metrics` its own metrics, and the desk's files are served as ever.
+    """
 
     message_route: MessageRoute | None = None
+    running: Running | None = None
+    standby_metrics: Metrics | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.running is None:
+            response = self._standby_response(scope["path"])
+            if response is not None:
+                await response(scope, receive, send)
+                return
         if (
             self.message_route is not None
             and scope["type"] == "http"
@@ -213,6 +217,21 @@ class TidalApp(FastAPI):
             await self.message_route(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
+
+    def _standby_response(self, path: str) -> Response | None:
+        if path == "/healthz":
+            return json_response({"status": "standby"}, status_code=503)
+        if path == "/metrics" and self.standby_metrics is not None:
+            return Response(self.standby_metrics.render(), media_type=METRICS_MEDIA_TYPE)
+        if path.startswith("/v1/"):
+            problem = Problem(
+                "standby",
+                "another Tidal service writes this database; this one takes over when "
+                "that one stops",
+                headers={"Retry-After": str(STANDBY_POLL_SECONDS)},
+            )
+            return problem_response(problem, path)
+        return None
 
 
 ErrorHandler = Callable[[Request, Exception], Coroutine[Any, Any, Response]]

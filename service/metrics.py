@@ -125,6 +125,11 @@ class Metrics:
             buckets=_LATENCY_BUCKETS,
             registry=r,
         )
+        self.writer = Gauge(
+            "tidal_writer",
+            "1 while this service writes the database (0: a standby, or stopping)",
+            registry=r,
+        )
         self.classifier_process_up = Gauge(
             "tidal_classifier_process_up",
             "1 while a classifier helper process serves the active rules",

@@ -35,6 +35,7 @@ PROBLEM_TYPES: dict[str, tuple[int, str]] = {
     "model-refused": (422, "A model cannot be used; the old rules and models stay in use"),
     "internal": (500, "Internal error"),
     "unavailable": (503, "The service cannot accept changes"),
+    "standby": (503, "This service is a standby: another one writes the database"),
 }
 
 #: Engine error codes and the HTTP status they map to (default 422).

@@ -29,6 +29,9 @@ async def healthz(services: ServicesDep) -> Response:
     )
 
 
+METRICS_MEDIA_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
 @router.get(
     "/metrics",
     summary="Prometheus metrics",
@@ -36,6 +39,4 @@ async def healthz(services: ServicesDep) -> Response:
     responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format."}},
 )
 async def metrics(services: ServicesDep) -> Response:
-    return Response(
-        services.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
-    )
+    return Response(services.metrics.render(), media_type=METRICS_MEDIA_TYPE)

@@ -85,6 +85,14 @@ class CommitBatch:
         return not (self.conversations or self.agents or self.messages or self.events or self.meta)
 
 
+#: `meta` key of the writer epoch (PostgreSQL; see `DurableStore.claim_writer`)
+WRITER_EPOCH_KEY = "writer_epoch"
+
+
+class StaleWriter(RuntimeError):
+    """This service is no longer the database's writer: it must not commit."""
+
+
 @dataclass
 class RestoredState:
     conversations: list[Conversation]
@@ -158,6 +166,11 @@ class _WriterSql:
         self.delete_timers = (
             f"DELETE FROM {self._quote(schema.timers.name)} "
             f"WHERE {self._quote('conversation_id')} = {self._mark}"
+        )
+        # FOR SHARE: a new writer's claim (an UPDATE of this row) waits for this commit
+        self.writer_epoch = (
+            f"SELECT {self._quote('value')} FROM {self._quote(schema.meta.name)} "
+            f"WHERE {self._quote('key')} = {self._mark}" + ("" if self.sqlite else " FOR SHARE")
         )
 
     def timestamp(self, moment: datetime | None) -> Any:
@@ -260,6 +273,8 @@ class DurableStore:
         self._next_event_id = 1
         self._next_message_seq = 1
         self._sql: _WriterSql | None = None
+        #: the writer epoch this store claimed (None: commits check none)
+        self._epoch: int | None = None
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -268,12 +283,37 @@ class DurableStore:
         schema.metadata.create_all(self.engine)
         with self.engine.begin() as conn:
             _upsert(conn, schema.meta, [{"key": "schema_version", "value": schema.SCHEMA_VERSION}])
-            self._next_event_id = 1 + (
-                conn.execute(sa.select(sa.func.max(schema.events.c.id))).scalar() or 0
-            )
-            self._next_message_seq = 1 + (
-                conn.execute(sa.select(sa.func.max(schema.messages.c.seq))).scalar() or 0
-            )
+            self._read_next_ids(conn)
+
+    def claim_writer(self) -> int | None:
+        """Make this store the database's writer (call with the writer lock held).
+
+        On PostgreSQL the writer epoch in `meta` goes up by one, and every later commit
+        checks it: a previous writer that lost its lock but still runs (its session
+        ended, say) can then commit nothing more. Its commit in progress, if any,
+        finishes first, and the next ids are read after it. Returns the epoch (None on
+        SQLite, whose writer lock the kernel keeps)."""
+        if self.engine.dialect.name != "postgresql":
+            return None
+        m = schema.meta.c
+        with self.engine.begin() as conn:
+            current = conn.execute(
+                sa.select(m.value).where(m.key == WRITER_EPOCH_KEY).with_for_update()
+            ).scalar()
+            epoch = int(current or 0) + 1
+            _upsert(conn, schema.meta, [{"key": WRITER_EPOCH_KEY, "value": str(epoch)}])
+        with self.engine.begin() as conn:
+            self._read_next_ids(conn)
+        self._epoch = epoch
+        return epoch
+
+    def _read_next_ids(self, conn: Connection) -> None:
+        self._next_event_id = 1 + (
+            conn.execute(sa.select(sa.func.max(schema.events.c.id))).scalar() or 0
+        )
+        self._next_message_seq = 1 + (
+            conn.execute(sa.select(sa.func.max(schema.messages.c.seq))).scalar() or 0
+        )
 
     def close(self) -> None:
         self.engine.dispose()
@@ -324,6 +364,13 @@ class DurableStore:
         with self.engine.begin() as conn:
             cursor = conn.connection.cursor()
             try:
+                if self._epoch is not None:
+                    cursor.execute(sql.writer_epoch, (WRITER_EPOCH_KEY,))
+                    claimed = cursor.fetchone()
+                    if claimed is None or int(claimed[0]) != self._epoch:
+                        raise StaleWriter(
+                            "another Tidal service became the writer of this database"
+                        )
                 if conversations:
                     cursor.executemany(
                         sql.upsert_conversation, [_conversation_row(sql, c) for c in conversations]

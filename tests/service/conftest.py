@@ -5,8 +5,12 @@ test here, not the model)."""
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -218,3 +222,61 @@ def helper_processes(parent: int | None = None) -> list[int]:
         if parent is None or int(ppid) == parent:
             found.append(int(entry.name))
     return found
+
+
+TIDAL_COMMAND = [sys.executable, "-c", "from service.cli import main; main()"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serve_process(
+    db: str, log: Path, *, standby: bool = False
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """A real `tidal serve` on `db` (a path or URL), with the shipped rules and models and
+    its classifier process, once it answers `/healthz`: 200, or 503 standby if `standby`.
+    Terminated on exit if still running."""
+    port = free_port()
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [
+                *TIDAL_COMMAND,
+                "serve",
+                "--db",
+                db,
+                "--port",
+                str(port),
+                "--rules",
+                str(RULES_DIR),
+                "--models",
+                str(MODELS_DIR),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+                "--classifier-process",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    ready = 503 if standby else 200
+    try:
+        for _ in range(600):  # bounded wait for the start (model loading)
+            if process.poll() is not None:
+                raise RuntimeError(f"tidal serve exited: {log.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == ready:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("tidal serve did not start")
+        yield process, url
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(30)

@@ -6,14 +6,9 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +20,9 @@ from service.config import sqlite_url
 from service.persistence import schema
 from service.persistence.store import DurableStore
 from service.tokens import Role
-from tests.service.conftest import MODELS_DIR, RULES_DIR, helper_processes
+from tests.service.conftest import helper_processes, serve_process
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
-TIDAL = [sys.executable, "-c", "from service.cli import main; main()"]
 TEXTS = [
     "where is my parcel?",
     "my card is blocked",
@@ -38,55 +32,6 @@ TEXTS = [
     "can you check my last invoice please",
     "I was charged twice",
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def _serve(db: Path, log: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    port = _free_port()
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [
-                *TIDAL,
-                "serve",
-                "--db",
-                str(db),
-                "--port",
-                str(port),
-                "--rules",
-                str(RULES_DIR),
-                "--models",
-                str(MODELS_DIR),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-                "--classifier-process",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):  # bounded wait for the start (model loading)
-            if process.poll() is not None:
-                raise RuntimeError(f"tidal serve exited: {log.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("tidal serve did not start")
-        yield process, url
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(30)
 
 
 def _message(i: int) -> dict[str, Any]:
@@ -119,7 +64,7 @@ def test_sigkill_mid_stream_loses_no_acknowledged_message(tmp_path: Path) -> Non
     lock = threading.Lock()
     killed = threading.Event()
 
-    with _serve(db, log) as (process, url):
+    with serve_process(str(db), log) as (process, url):
         with httpx.Client(base_url=url, timeout=10) as client:
             for agent in range(3):
                 client.put(
@@ -160,7 +105,10 @@ def test_sigkill_mid_stream_loses_no_acknowledged_message(tmp_path: Path) -> Non
             break
         time.sleep(0.01)
     assert not set(helpers) & set(helper_processes())
-    with _serve(db, log) as (_process, url), httpx.Client(base_url=url, timeout=10) as client:
+    with (
+        serve_process(str(db), log) as (_process, url),
+        httpx.Client(base_url=url, timeout=10) as client,
+    ):
         for message_id, first in sorted(acknowledged.items()):
             i = int(message_id.removeprefix("m-"))
             again = client.post("/v1/messages", json=_message(i), headers=service)

@@ -6,9 +6,13 @@ Each test works in a schema of its own, dropped afterwards.
 from __future__ import annotations
 
 import getpass
+import os
+import signal
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import orjson
@@ -20,12 +24,20 @@ from engine.core.intents import Classification
 from engine.core.model import IncomingMessage
 from engine.rulesio.bundle import EngineRules
 from service.app import create_app
-from service.persistence.store import DurableStore, RestoredState
+from service.persistence.store import CommitBatch, DurableStore, RestoredState, StaleWriter
 from service.runtime import batch_from_changes
 from service.services import restore_engine
 from service.tokens import Role, hash_token
 from service.views import message_response
-from tests.service.conftest import T0, Api, LiveServer, manual_settings, table_rules
+from service.writer_lock import PostgresWriterLock
+from tests.service.conftest import (
+    T0,
+    Api,
+    LiveServer,
+    manual_settings,
+    serve_process,
+    table_rules,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -119,3 +131,95 @@ def test_the_service_runs_on_postgres(pg_url: str, engine_rules: EngineRules, tm
         first = api.message("m-1", "c-1", "my card is blocked").json()
         assert first["routing"] == {"agent_id": "a-1", "reason": "least_loaded"}
         assert api.message("m-1", "c-1", "again").json() == {**first, "duplicate": True}
+
+
+def test_a_writer_that_lost_its_claim_commits_nothing(pg_url: str) -> None:
+    old, new = DurableStore(pg_url), DurableStore(pg_url)
+    try:
+        old.create_schema()
+        assert old.claim_writer() == 1
+        old.commit(CommitBatch(meta={"probe": "old"}))
+        # the lock passed on while the old writer still ran: the new one claims
+        new.create_schema()
+        assert new.claim_writer() == 2
+        with pytest.raises(StaleWriter):
+            old.commit(CommitBatch(meta={"probe": "stale"}))
+        new.commit(CommitBatch(meta={"probe": "new"}))
+        assert new.load_state(recent_outcomes=0).meta["probe"] == "new"
+    finally:
+        old.close()
+        new.close()
+
+
+def test_the_writer_lock_belongs_to_one_schema(pg_url: str) -> None:
+    other = pg_url.rsplit("%3D", 1)[0] + "%3Dpublic"
+    one, two, elsewhere = (
+        PostgresWriterLock(pg_url),
+        PostgresWriterLock(pg_url),
+        PostgresWriterLock(other),
+    )
+    try:
+        assert one.try_acquire()
+        assert not two.try_acquire()
+        assert elsewhere.try_acquire()  # another deployment in the same database
+        one.release()
+        assert two.try_acquire()
+    finally:
+        for lock in (one, two, elsewhere):
+            lock.release()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_a_standby_takes_over_when_the_writer_is_killed(pg_url: str, tmp_path: Path) -> None:
+    store = DurableStore(pg_url)
+    store.create_schema()
+    service = store.create_token(Role.SERVICE)
+    supervisor = store.create_token(Role.SUPERVISOR)
+    store.close()
+    auth = {"Authorization": f"Bearer {service}"}
+    with (
+        serve_process(pg_url, tmp_path / "writer.log") as (writer, writer_url),
+        serve_process(pg_url, tmp_path / "standby.log", standby=True) as (_, standby_url),
+    ):
+        httpx.put(
+            f"{writer_url}/v1/agents/a-1",
+            json={"status": "available", "preferred_concurrency": 50, "max_concurrency": 60},
+            headers={"Authorization": f"Bearer {supervisor}"},
+        ).raise_for_status()
+        acknowledged = {}
+        for i in range(40):
+            body = {
+                "message_id": f"m-{i}",
+                "conversation_id": f"c-{i % 9}",
+                "direction": "inbound",
+                "text": ["my card is blocked", "thanks!", "where is my parcel?"][i % 3],
+            }
+            answer = httpx.post(f"{writer_url}/v1/messages", json=body, headers=auth)
+            assert answer.status_code == 200
+            acknowledged[f"m-{i}"] = (body, answer.json())
+        refused = httpx.post(f"{standby_url}/v1/messages", json=body, headers=auth)
+        assert refused.json()["type"] == "https://tidal.dev/problems/standby"
+
+        os.kill(writer.pid, signal.SIGKILL)
+        writer.wait(30)
+        deadline = time.monotonic() + 120
+        while httpx.get(f"{standby_url}/healthz", timeout=5).status_code != 200:
+            assert time.monotonic() < deadline, "the standby did not take over"
+            time.sleep(0.1)
+        for body, first in acknowledged.values():
+            again = httpx.post(f"{standby_url}/v1/messages", json=body, headers=auth)
+            assert again.json() == {**first, "duplicate": True}
+        fresh = httpx.post(
+            f"{standby_url}/v1/messages",
+            json={"message_id": "m-new", "conversation_id": "c-new", "direction": "inbound",
+                  "text": "my card is blocked"},
+            headers=auth,
+        )  # fmt: skip
+        assert (fresh.status_code, fresh.json()["duplicate"]) == (200, False)
+        events = DurableStore(pg_url)
+        try:
+            ids = [e.id for e in events.events_after(0, limit=100_000)]
+        finally:
+            events.close()
+        assert ids == list(range(1, len(ids) + 1))  # no gap, no duplicate across writers

@@ -11,8 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.service.conftest import MODELS_DIR, RULES_DIR, helper_processes
-from tests.service.test_crash import _free_port
+from tests.service.conftest import MODELS_DIR, RULES_DIR, free_port, helper_processes
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
@@ -54,7 +53,7 @@ def _wait_healthy(port: int, process: subprocess.Popen[bytes]) -> None:
 def test_first_start_prints_a_working_admin_token_and_later_starts_do_not(
     tmp_path: Path,
 ) -> None:
-    db, port = tmp_path / "new.db", _free_port()
+    db, port = tmp_path / "new.db", free_port()
     first_out = tmp_path / "first.txt"
     process = _start(db, port, first_out)
     try:
@@ -87,7 +86,7 @@ def test_first_start_prints_a_working_admin_token_and_later_starts_do_not(
 def test_the_classifier_process_follows_its_switch_and_stops_with_the_service(
     tmp_path: Path, switch: str, helpers: int
 ) -> None:
-    port = _free_port()
+    port = free_port()
     process = _start(tmp_path / "new.db", port, tmp_path / "out.txt", switch)
     try:
         _wait_healthy(port, process)
