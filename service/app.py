@@ -30,11 +30,13 @@ from service.api.deps import json_response
 from service.api.operations import METRICS_MEDIA_TYPE
 from service.api.schemas import MessageIn
 from service.config import Settings
+from service.forwarding import Forwarder
 from service.hot_route import PATH as HOT_PATH
 from service.hot_route import MessageRoute
 from service.lifecycle import Running, activate, deactivate
 from service.metrics import Metrics
 from service.middleware import ServiceMiddleware
+from service.persistence.store import DurableStore
 from service.problems import (
     ENGINE_ERROR_STATUS,
     Problem,
@@ -118,12 +120,20 @@ def create_app(
         assert isinstance(app, TidalApp)
         lock = writer_lock_for(settings.db_url)
         takeover: asyncio.Task[None] | None = None
+        reader: DurableStore | None = None
         if await anyio.to_thread.run_sync(lock.try_acquire):
             await _become_writer(app)
         else:
             log.warning(
-                "standby: another Tidal service writes this database; this one answers "
-                "503 and takes over when that one stops"
+                "replica: another Tidal service writes this database; this one forwards "
+                "the API to it and takes over when it stops"
+            )
+            reader = DurableStore(settings.db_url)
+            app.forwarder = Forwarder(
+                reader.writer_address,
+                settings.advertise_url,
+                max_body_bytes=settings.max_body_bytes,
+                retry_after_seconds=STANDBY_POLL_SECONDS,
             )
             takeover = asyncio.create_task(_take_over(app, lock), name="tidal-takeover")
         try:
@@ -136,6 +146,10 @@ def create_app(
             if app.running is not None:
                 running, app.running = app.running, None
                 await deactivate(running)
+            if app.forwarder is not None:
+                await app.forwarder.aclose()
+            if reader is not None:
+                reader.close()
             metrics.writer.set(0)
             await anyio.to_thread.run_sync(lock.release)
 
@@ -193,21 +207,24 @@ def create_app(
 class TidalApp(FastAPI):
     """The FastAPI app, with `POST /v1/messages` answered by `service.hot_route`.
 
-    Until it holds the database's writer lock (`running` is None) it is a standby:
-    `/v1/*` answers 503 `standby` problems, `/healthz` 503 `{"status": "standby"}`,
-    `/metrics` its own metrics, and the desk's files are served as ever.
+    Until it holds the database's writer lock (`running` is None) it is a replica:
+    `/v1/*` is forwarded to the writer (`service.forwarding`), `/healthz` answers 200
+    `{"status": "replica"}` while the writer is healthy and 503 `{"status": "standby"}`
+    otherwise, `/metrics` shows its own metrics, and the desk's files are served as ever.
     """
 
     message_route: MessageRoute | None = None
     running: Running | None = None
+    forwarder: Forwarder | None = None
     standby_metrics: Metrics | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self.running is None:
-            response = self._standby_response(scope["path"])
-            if response is not None:
-                await response(scope, receive, send)
-                return
+        if (
+            scope["type"] == "http"
+            and self.running is None
+            and await self._as_replica(scope, receive, send)
+        ):
+            return
         if (
             self.message_route is not None
             and scope["type"] == "http"
@@ -218,20 +235,33 @@ class TidalApp(FastAPI):
             return
         await super().__call__(scope, receive, send)
 
-    def _standby_response(self, path: str) -> Response | None:
+    async def _as_replica(self, scope: Scope, receive: Receive, send: Send) -> bool:
+        """Answer a request this service cannot answer itself; False: it can."""
+        path = scope["path"]
+        response: Response | None = None
         if path == "/healthz":
-            return json_response({"status": "standby"}, status_code=503)
-        if path == "/metrics" and self.standby_metrics is not None:
-            return Response(self.standby_metrics.render(), media_type=METRICS_MEDIA_TYPE)
-        if path.startswith("/v1/"):
+            writer = None if self.forwarder is None else await self.forwarder.healthy_writer()
+            response = (
+                json_response({"status": "replica", "writer": writer})
+                if writer is not None
+                else json_response({"status": "standby"}, status_code=503)
+            )
+        elif path == "/metrics" and self.standby_metrics is not None:
+            response = Response(self.standby_metrics.render(), media_type=METRICS_MEDIA_TYPE)
+        elif path.startswith("/v1/"):
+            if self.forwarder is not None:
+                await self.forwarder(scope, receive, send)
+                return True
             problem = Problem(
                 "standby",
-                "another Tidal service writes this database; this one takes over when "
-                "that one stops",
+                "this service is starting; retry shortly",
                 headers={"Retry-After": str(STANDBY_POLL_SECONDS)},
             )
-            return problem_response(problem, path)
-        return None
+            response = problem_response(problem, path)
+        if response is None:
+            return False
+        await response(scope, receive, send)
+        return True
 
 
 ErrorHandler = Callable[[Request, Exception], Coroutine[Any, Any, Response]]

@@ -45,6 +45,9 @@ class Settings:
     recent_outcomes: int = RECENT_OUTCOMES
     max_text_bytes: int = MAX_TEXT_BYTES
     max_body_bytes: int = MAX_BODY_BYTES
+    #: the base URL where the other replicas on this database reach this service when it
+    #: is the writer (`service.forwarding`); None: they cannot, and answer 503 meanwhile
+    advertise_url: str | None = None
     #: serve the desk's static files at `/` and `/desk/`
     serve_desk: bool = True
     #: how many recent decisions and events GET /v1/conversations/{id} shows

@@ -119,6 +119,7 @@ def start_services(
     store = DurableStore(settings.db_url)
     store.create_schema()
     store.claim_writer()
+    store.advertise_writer(settings.advertise_url)
     state = store.load_state(recent_outcomes=settings.recent_outcomes)
     clock, manual = make_clock(settings, state)
     if rules is None:

@@ -60,10 +60,15 @@ def database_url(db: str) -> str:
     return sqlite_url(Path(db).expanduser().resolve())
 
 
+def default_address(host: str, port: int) -> str:
+    """The base URL of a service listening on `host`:`port`, as this machine reaches it."""
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    return f"http://{shown_host}:{port}"
+
+
 def first_start_banner(token: str, host: str, port: int, db_url: str) -> str:
     """What the first start on an empty database prints (like Jupyter prints its URL)."""
-    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    base = f"http://{shown_host}:{port}"
+    base = default_address(host, port)
     return "\n".join(
         [
             "",
@@ -100,6 +105,14 @@ def serve(
     models: Annotated[Path, typer.Option(help="Models directory.")] = Path("models"),
     log_level: Annotated[str, typer.Option(help="debug, info, warning, error.")] = "info",
     access_log: Annotated[bool, typer.Option(help="Log every request (JSON).")] = True,
+    advertise_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Where other replicas on the same database reach this service when it "
+            "writes the database (default: http://HOST:PORT, 127.0.0.1 for 0.0.0.0).",
+            show_default=False,
+        ),
+    ] = None,
     classifier_process: Annotated[
         bool | None,
         typer.Option(
@@ -153,6 +166,7 @@ def serve(
         classifier_process=(
             classifier_process if classifier_process is not None else usable_cores() >= 2
         ),
+        advertise_url=advertise_url or default_address(host, port),
     )
     app = create_app(settings, rules=active, access_log=access_log)
     uvicorn.run(

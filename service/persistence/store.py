@@ -87,6 +87,8 @@ class CommitBatch:
 
 #: `meta` key of the writer epoch (PostgreSQL; see `DurableStore.claim_writer`)
 WRITER_EPOCH_KEY = "writer_epoch"
+#: `meta` key of the base URL where the writer answers (see `service.forwarding`)
+WRITER_ADDRESS_KEY = "writer_address"
 
 
 class StaleWriter(RuntimeError):
@@ -306,6 +308,22 @@ class DurableStore:
             self._read_next_ids(conn)
         self._epoch = epoch
         return epoch
+
+    def advertise_writer(self, address: str | None) -> None:
+        """Tell the other replicas where the writer answers (None: nowhere they can
+        reach; they answer 503 until a writer advertises an address)."""
+        with self.engine.begin() as conn:
+            _upsert(conn, schema.meta, [{"key": WRITER_ADDRESS_KEY, "value": address or ""}])
+
+    def writer_address(self) -> str | None:
+        """The base URL the database's writer advertised, if any."""
+        m = schema.meta.c
+        try:
+            with self.engine.connect() as conn:
+                value = conn.execute(sa.select(m.value).where(m.key == WRITER_ADDRESS_KEY)).scalar()
+        except sa.exc.DBAPIError:  # e.g. no tables yet: the first writer is starting
+            return None
+        return value or None
 
     def _read_next_ids(self, conn: Connection) -> None:
         self._next_event_id = 1 + (

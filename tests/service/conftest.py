@@ -88,10 +88,10 @@ class LiveServer:
     behave as in production.
     """
 
-    def __init__(self, app: FastAPI) -> None:
+    def __init__(self, app: FastAPI, port: int = 0) -> None:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", 0))
+        self._sock.bind(("127.0.0.1", port))
         self.port: int = self._sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
@@ -234,12 +234,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_process(
-    db: str, log: Path, *, standby: bool = False
-) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+def serve_process(db: str, log: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """A real `tidal serve` on `db` (a path or URL), with the shipped rules and models and
-    its classifier process, once it answers `/healthz`: 200, or 503 standby if `standby`.
-    Terminated on exit if still running."""
+    its classifier process, once its `/healthz` answers 200 (as the writer, or as a
+    replica of a healthy writer). Terminated on exit if still running."""
     port = free_port()
     with log.open("ab") as out:
         process = subprocess.Popen(
@@ -263,13 +261,12 @@ def serve_process(
             stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
-    ready = 503 if standby else 200
     try:
         for _ in range(600):  # bounded wait for the start (model loading)
             if process.poll() is not None:
                 raise RuntimeError(f"tidal serve exited: {log.read_text()[-2000:]}")
             try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == ready:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)

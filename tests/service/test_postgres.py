@@ -171,7 +171,9 @@ def test_the_writer_lock_belongs_to_one_schema(pg_url: str) -> None:
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)
-def test_a_standby_takes_over_when_the_writer_is_killed(pg_url: str, tmp_path: Path) -> None:
+def test_a_replica_forwards_to_the_writer_and_takes_over_when_it_is_killed(
+    pg_url: str, tmp_path: Path
+) -> None:
     store = DurableStore(pg_url)
     store.create_schema()
     service = store.create_token(Role.SERVICE)
@@ -180,38 +182,41 @@ def test_a_standby_takes_over_when_the_writer_is_killed(pg_url: str, tmp_path: P
     auth = {"Authorization": f"Bearer {service}"}
     with (
         serve_process(pg_url, tmp_path / "writer.log") as (writer, writer_url),
-        serve_process(pg_url, tmp_path / "standby.log", standby=True) as (_, standby_url),
+        serve_process(pg_url, tmp_path / "replica.log") as (_, replica_url),
     ):
+        assert httpx.get(f"{replica_url}/healthz").json() == {
+            "status": "replica",
+            "writer": writer_url,
+        }
         httpx.put(
-            f"{writer_url}/v1/agents/a-1",
+            f"{replica_url}/v1/agents/a-1",
             json={"status": "available", "preferred_concurrency": 50, "max_concurrency": 60},
             headers={"Authorization": f"Bearer {supervisor}"},
         ).raise_for_status()
         acknowledged = {}
-        for i in range(40):
+        for i in range(40):  # half to each replica
             body = {
                 "message_id": f"m-{i}",
                 "conversation_id": f"c-{i % 9}",
                 "direction": "inbound",
                 "text": ["my card is blocked", "thanks!", "where is my parcel?"][i % 3],
             }
-            answer = httpx.post(f"{writer_url}/v1/messages", json=body, headers=auth)
+            url = writer_url if i % 2 else replica_url
+            answer = httpx.post(f"{url}/v1/messages", json=body, headers=auth)
             assert answer.status_code == 200
             acknowledged[f"m-{i}"] = (body, answer.json())
-        refused = httpx.post(f"{standby_url}/v1/messages", json=body, headers=auth)
-        assert refused.json()["type"] == "https://tidal.dev/problems/standby"
 
         os.kill(writer.pid, signal.SIGKILL)
         writer.wait(30)
         deadline = time.monotonic() + 120
-        while httpx.get(f"{standby_url}/healthz", timeout=5).status_code != 200:
-            assert time.monotonic() < deadline, "the standby did not take over"
+        while httpx.get(f"{replica_url}/healthz", timeout=5).json()["status"] != "ok":
+            assert time.monotonic() < deadline, "the replica did not take over"
             time.sleep(0.1)
         for body, first in acknowledged.values():
-            again = httpx.post(f"{standby_url}/v1/messages", json=body, headers=auth)
+            again = httpx.post(f"{replica_url}/v1/messages", json=body, headers=auth)
             assert again.json() == {**first, "duplicate": True}
         fresh = httpx.post(
-            f"{standby_url}/v1/messages",
+            f"{replica_url}/v1/messages",
             json={"message_id": "m-new", "conversation_id": "c-new", "direction": "inbound",
                   "text": "my card is blocked"},
             headers=auth,

@@ -1,5 +1,6 @@
-"""One writer per database: a second service on the same database is a standby that
-answers 503 and takes over when the writer stops (SQLite here; PostgreSQL, with a
+"""One writer per database: a second service on the same database is a replica that
+forwards the API (live streams included) to the writer, answers 503 while no writer is
+reachable, and takes over when the writer stops (SQLite here; PostgreSQL, with a
 `kill -9` and the writer epoch, in test_postgres)."""
 
 from __future__ import annotations
@@ -14,7 +15,15 @@ from engine.rulesio.bundle import EngineRules
 from service.app import create_app
 from service.config import sqlite_url
 from service.writer_lock import FileWriterLock, NoWriterLock, writer_lock_for
-from tests.service.conftest import Api, LiveServer, issue_tokens, manual_settings, table_rules
+from tests.service.conftest import (
+    Api,
+    LiveServer,
+    free_port,
+    issue_tokens,
+    manual_settings,
+    table_rules,
+)
+from tests.service.sse import SseReader
 
 
 def _metric(client: httpx.Client, name: str) -> float:
@@ -86,3 +95,80 @@ def test_an_in_memory_database_needs_no_lock(url: str) -> None:
 def test_an_unknown_database_is_refused() -> None:
     with pytest.raises(ValueError, match="unsupported database"):
         writer_lock_for("mysql://localhost/tidal")
+
+
+def _replica_pair(
+    tmp_path: Path, engine_rules: EngineRules
+) -> tuple[LiveServer, LiveServer, dict[str, str], str]:
+    """Two services on one database, each advertising its address; the first started
+    becomes the writer."""
+    ports = free_port(), free_port()
+    servers = []
+    for port in ports:
+        settings = manual_settings(tmp_path, advertise_url=f"http://127.0.0.1:{port}")
+        servers.append(LiveServer(create_app(settings, rules=table_rules(engine_rules)), port))
+    db_url = manual_settings(tmp_path).db_url
+    return servers[0], servers[1], issue_tokens(db_url), db_url
+
+
+def test_a_replica_forwards_the_api_and_the_live_stream_to_the_writer(
+    tmp_path: Path, engine_rules: EngineRules
+) -> None:
+    writer, replica, tokens, db_url = _replica_pair(tmp_path, engine_rules)
+    with (
+        writer,
+        replica,
+        httpx.Client(base_url=writer.url, timeout=30) as writer_client,
+        httpx.Client(base_url=replica.url, timeout=30) as replica_client,
+    ):
+        direct = Api(writer_client, db_url, tokens)
+        forwarded = Api(replica_client, db_url, tokens)
+        health = replica_client.get("/healthz")
+        assert (health.status_code, health.json()) == (
+            200,
+            {"status": "replica", "writer": writer.url},
+        )
+        assert forwarded.put_agent("a-1", preferred_concurrency=2).status_code == 200
+        stream_headers = {**forwarded.headers("a-1"), "Last-Event-ID": "0"}
+        with replica_client.stream(
+            "GET", "/v1/agents/a-1/events", headers=stream_headers
+        ) as stream:
+            assert stream.status_code == 200
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            answered = forwarded.message("m-1", "c-1", "my card is blocked").json()
+            assert answered["routing"] == {"agent_id": "a-1", "reason": "least_loaded"}
+            events = SseReader(stream)
+            assigned = next(e for e in events if e.event == "assigned")
+            assert assigned.data is not None and assigned.data["conversation_id"] == "c-1"
+        # the same engine answers both ways: a duplicate is one wherever it arrives
+        again = direct.message("m-1", "c-1", "my card is blocked")
+        assert again.json() == {**answered, "duplicate": True}
+        invalid = forwarded.message("m-2", "c-2", "hi", direction="sideways")
+        assert invalid.status_code == 422
+        assert invalid.headers["content-type"] == "application/problem+json"
+        unauthorized = replica_client.get("/v1/agents")
+        assert unauthorized.status_code == 401
+        assert _metric(replica_client, "tidal_writer") == 0
+    # (both stopped together here; the takeover itself is the test above)
+
+
+def test_a_replica_answers_503_while_the_advertised_writer_is_unreachable(
+    tmp_path: Path, engine_rules: EngineRules
+) -> None:
+    writer, replica, tokens, db_url = _replica_pair(tmp_path, engine_rules)
+    with writer:
+        pass  # it ran, advertised its address, and stopped
+    # a standby that is not the writer yet: an old lock holder is simulated by a lock
+    lock = writer_lock_for(db_url)
+    assert lock.try_acquire()
+    try:
+        with replica, httpx.Client(base_url=replica.url, timeout=30) as client:
+            health = client.get("/healthz")
+            assert (health.status_code, health.json()) == (503, {"status": "standby"})
+            refused = Api(client, db_url, tokens).message("m-1", "c-1", "hello")
+            assert refused.status_code == 503
+            assert refused.json()["type"] == "https://tidal.dev/problems/standby"
+            assert "not reachable" in refused.json()["detail"]
+            assert refused.headers["retry-after"] == "1"
+    finally:
+        lock.release()
