@@ -18,11 +18,13 @@ slows a run down.
 
 `--classifier-process off` runs Tidal without its classifier helper process (`on`
 forces it; by default `tidal serve` decides, on when two cores are available).
+`--via-replica` starts a second `tidal serve` on the same database and sends the load
+to it: it forwards every request to the first, the writer (`service/forwarding.py`).
 
 Run: .venv/bin/python bench/http.py [--messages 6000] [--clients 64] [--rounds 2]
-     [--classifier-process on|off]
+     [--classifier-process on|off] [--via-replica]
 Last line: {"bench": "http", "msgs_per_s", "p50_ms", "p99_ms", "trivial_req_per_s", "ratio",
-            "classifier_process"}
+            "classifier_process", "via_replica"}
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ sys.path.insert(0, str(_HERE.parent))
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
+import contextlib  # noqa: E402
 import json  # noqa: E402
 import random  # noqa: E402
 import socket  # noqa: E402
@@ -310,6 +313,11 @@ def main() -> None:
         default="default",
         help="run Tidal with or without its classifier helper process",
     )
+    parser.add_argument(
+        "--via-replica",
+        action="store_true",
+        help="send Tidal's load to a replica that forwards it to the writer",
+    )
     args = parser.parse_args()
 
     import uvloop
@@ -349,7 +357,14 @@ def main() -> None:
                 tidal.append(
                     f"--{'' if args.classifier_process == 'on' else 'no-'}classifier-process"
                 )
-            with server(tidal, port, log):
+            with contextlib.ExitStack() as servers:
+                servers.enter_context(server(tidal, port, log))
+                if args.via_replica:
+                    # a second service on the same database: it forwards to the first
+                    port = free_port()
+                    replica = [*tidal[: tidal.index("--port") + 1], str(port)]
+                    replica += tidal[tidal.index("--port") + 2 :]
+                    servers.enter_context(server(replica, port, log))
                 create_agents(port, supervisor_token, agents)
                 tidal_runs.append(
                     uvloop.run(
@@ -395,7 +410,8 @@ def main() -> None:
     print(
         f"tidal   POST /v1/messages: {measured.per_second:8.0f} msg/s  "
         f"p50 {measured.percentile(0.50):6.1f} ms  p99 {measured.percentile(0.99):6.1f} ms  "
-        f"({len(measured.latencies)} messages, {args.clients} clients, durable SQLite)"
+        f"({len(measured.latencies)} messages, {args.clients} clients, durable SQLite"
+        f"{', through a replica' if args.via_replica else ''})"
     )
     print(
         f"trivial FastAPI endpoint:  {trivial.per_second:8.0f} req/s  "
@@ -413,6 +429,7 @@ def main() -> None:
                 if trivial.per_second
                 else 0,
                 "classifier_process": args.classifier_process,
+                "via_replica": args.via_replica,
             }
         )
     )

@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Callable
 
-import httpx
+import aiohttp
 from starlette.types import Message, Receive, Scope, Send
 
 from service.problems import Problem, problem_response
@@ -29,9 +29,9 @@ log = logging.getLogger("tidal.forwarding")
 ADDRESS_TTL_SECONDS = 1.0
 #: request headers passed on (the rest, hop-by-hop ones included, are not)
 _REQUEST_HEADERS = {"authorization", "content-type", "accept", "last-event-id", "user-agent"}
-#: response headers not passed back: the connection to the writer is not the client's
-_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "date",
-               "server"}  # fmt: skip
+#: response headers not passed back: the connection to the writer is not the client's.
+#: Content-Length is kept: the raw bytes are relayed unchanged (an event stream has none)
+_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "date", "server"}
 
 
 class WriterUnreachable(Exception):
@@ -59,12 +59,12 @@ class Forwarder:
         self._retry_after = retry_after_seconds
         self._address: str | None = None
         self._address_read_at = float("-inf")
-        self._client: httpx.AsyncClient | None = None
+        self._session: aiohttp.ClientSession | None = None
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -87,21 +87,23 @@ class Forwarder:
         try:
             await _relay(response, receive, send)
         finally:
-            await response.aclose()
+            response.release()
 
     async def healthy_writer(self) -> str | None:
         """The writer's address if its `/healthz` answers 200 now, else None."""
         try:
             address = await self._address_of_writer()
-            answer = await self._client_for_use().get(address + "/healthz", timeout=2.0)
-        except (WriterUnreachable, httpx.HTTPError):
+            async with self._session_for_use().get(
+                address + "/healthz", timeout=aiohttp.ClientTimeout(total=2.0)
+            ) as answer:
+                healthy = answer.status == 200
+        except (WriterUnreachable, aiohttp.ClientError, TimeoutError):
             self._address_read_at = float("-inf")
             return None
-        return address if answer.status_code == 200 else None
+        return address if healthy else None
 
-    async def _ask_writer(self, scope: Scope, body: bytes) -> httpx.Response:
+    async def _ask_writer(self, scope: Scope, body: bytes) -> aiohttp.ClientResponse:
         address = await self._address_of_writer()
-        client = self._client_for_use()
         query = scope.get("query_string", b"").decode("latin-1")
         url = address + scope["path"] + (f"?{query}" if query else "")
         headers = [
@@ -111,11 +113,12 @@ class Forwarder:
         ]
         client_host = (scope.get("client") or ("", 0))[0]
         if client_host:
-            headers.append(("x-forwarded-for", client_host))
-        request = client.build_request(scope["method"], url, headers=headers, content=body)
+            headers.append(("X-Forwarded-For", client_host))
         try:
-            return await client.send(request, stream=True)
-        except httpx.TransportError as exc:
+            return await self._session_for_use().request(
+                scope["method"], url, headers=headers, data=body, allow_redirects=False
+            )
+        except (aiohttp.ClientConnectionError, TimeoutError) as exc:
             self._address_read_at = float("-inf")  # it may have moved: read it again
             raise WriterUnreachable(f"the writer at {address} is not reachable") from exc
 
@@ -130,12 +133,19 @@ class Forwarder:
             raise WriterUnreachable("no writer has advertised its address")
         return address.rstrip("/")
 
-    def _client_for_use(self) -> httpx.AsyncClient:
-        if self._client is None:
-            # no read timeout: an event stream stays open as long as the client's
-            timeout = httpx.Timeout(connect=2.0, read=None, write=30.0, pool=10.0)
-            self._client = httpx.AsyncClient(timeout=timeout)
-        return self._client
+    def _session_for_use(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                # kept-alive connections for every request in flight: a new connection
+                # per request would cost the writer more than the request itself
+                connector=aiohttp.TCPConnector(limit=0),
+                # no read timeout: an event stream stays open as long as the client's
+                timeout=aiohttp.ClientTimeout(total=None, connect=2.0),
+                # the writer's bytes are relayed as they are, compressed or not
+                auto_decompress=False,
+                skip_auto_headers=("Accept-Encoding", "User-Agent"),
+            )
+        return self._session
 
 
 class _BodyTooLarge(Exception):
@@ -162,20 +172,24 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
             return b"".join(chunks)
 
 
-async def _relay(response: httpx.Response, receive: Receive, send: Send) -> None:
+async def _relay(response: aiohttp.ClientResponse, receive: Receive, send: Send) -> None:
     """Stream the writer's answer to the client until it ends or the client leaves."""
     headers = [
-        (name.encode("latin-1"), value.encode("latin-1"))
-        for name, value in response.headers.multi_items()
-        if name.lower() not in _HOP_BY_HOP
+        (name, value)
+        for name, value in response.raw_headers
+        if name.decode("latin-1").lower() not in _HOP_BY_HOP
     ]
-    await send({"type": "http.response.start", "status": response.status_code,
-                "headers": headers})  # fmt: skip
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
 
     async def pump() -> None:
-        async for chunk in response.aiter_raw():
+        async for chunk in response.content.iter_any():
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    if response.content_length is not None:
+        # a plain answer: no need to watch for the client leaving meanwhile
+        await pump()
+        return
 
     async def client_left() -> None:
         while True:
@@ -190,7 +204,7 @@ async def _relay(response: httpx.Response, receive: Receive, send: Send) -> None
     finally:
         for task in (pumping, watching):
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, httpx.HTTPError, OSError):
+            with contextlib.suppress(asyncio.CancelledError, aiohttp.ClientError, OSError):
                 await task
     if pumping.done() and not pumping.cancelled() and pumping.exception() is not None:
         log.warning("the writer's answer broke off", exc_info=pumping.exception())

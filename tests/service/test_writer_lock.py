@@ -13,7 +13,7 @@ import pytest
 
 from engine.rulesio.bundle import EngineRules
 from service.app import create_app
-from service.config import sqlite_url
+from service.config import MAX_BODY_BYTES, sqlite_url
 from service.writer_lock import FileWriterLock, NoWriterLock, writer_lock_for
 from tests.service.conftest import (
     Api,
@@ -148,6 +148,13 @@ def test_a_replica_forwards_the_api_and_the_live_stream_to_the_writer(
         assert invalid.headers["content-type"] == "application/problem+json"
         unauthorized = replica_client.get("/v1/agents")
         assert unauthorized.status_code == 401
+        oversized = replica_client.post(
+            "/v1/messages",
+            content=b"x" * (MAX_BODY_BYTES + 1),
+            headers={**forwarded.headers("service"), "Content-Type": "application/json"},
+        )
+        assert oversized.status_code == 413
+        assert oversized.json()["type"] == "https://tidal.dev/problems/payload-too-large"
         assert _metric(replica_client, "tidal_writer") == 0
     # (both stopped together here; the takeover itself is the test above)
 
