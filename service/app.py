@@ -162,7 +162,7 @@ def create_app(
     async def _take_over(app: TidalApp, lock: WriterLock) -> None:
         while not await anyio.to_thread.run_sync(lock.try_acquire):
             await asyncio.sleep(STANDBY_POLL_SECONDS)
-        log.info("the database's writer stopped: this service takes over")
+        log.warning("the database's writer stopped: this service takes over")
         try:
             await _become_writer(app)
         except Exception:
