@@ -2,8 +2,8 @@
 
 Nothing is opened at import or construction time: the lifespan takes the database's
 writer lock (`service.writer_lock`), then restores the engine and starts what runs it
-(`service.lifecycle`), and stops it again in order. Without the lock the app serves as
-a standby until it can take it.
+(`service.lifecycle`), and stops it again in order. Without the lock the app is a
+replica (`service.forwarding`) until it can take it.
 """
 
 from __future__ import annotations
@@ -48,8 +48,10 @@ from service.rules import ActiveRules
 from service.writer_lock import WriterLock, writer_lock_for
 
 log = logging.getLogger("tidal.app")
-#: how often a standby tries to take the writer lock (seconds)
+#: how often a replica tries to take the writer lock (seconds)
 STANDBY_POLL_SECONDS = 1
+#: how long a replica whose takeover failed waits before it tries again (seconds)
+TAKEOVER_RETRY_SECONDS = 10
 DESK_DIR = Path(__file__).parent / "desk"
 
 _STATUS_SLUGS = {
@@ -122,7 +124,11 @@ def create_app(
         takeover: asyncio.Task[None] | None = None
         reader: DurableStore | None = None
         if await anyio.to_thread.run_sync(lock.try_acquire):
-            await _become_writer(app)
+            try:
+                await _become_writer(app)
+            except BaseException:
+                await anyio.to_thread.run_sync(lock.release)
+                raise
         else:
             log.warning(
                 "replica: another Tidal service writes this database; this one forwards "
@@ -160,15 +166,18 @@ def create_app(
         metrics.writer.set(1)
 
     async def _take_over(app: TidalApp, lock: WriterLock) -> None:
-        while not await anyio.to_thread.run_sync(lock.try_acquire):
-            await asyncio.sleep(STANDBY_POLL_SECONDS)
-        log.warning("the database's writer stopped: this service takes over")
-        try:
-            await _become_writer(app)
-        except Exception:
-            # let another standby try; this one keeps answering 503
-            log.exception("taking over failed; this service stays a standby")
-            await anyio.to_thread.run_sync(lock.release)
+        while True:
+            while not await anyio.to_thread.run_sync(lock.try_acquire):
+                await asyncio.sleep(STANDBY_POLL_SECONDS)
+            log.warning("the database's writer stopped: this service takes over")
+            try:
+                await _become_writer(app)
+                return
+            except Exception:
+                # let another replica try first; this one keeps forwarding meanwhile
+                log.exception("taking over failed; trying again later")
+                await anyio.to_thread.run_sync(lock.release)
+                await asyncio.sleep(TAKEOVER_RETRY_SECONDS)
 
     app = TidalApp(
         title="Tidal",

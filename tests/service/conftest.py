@@ -111,6 +111,7 @@ class LiveServer:
         self._thread.start()
         while not self._server.started:
             if not self._thread.is_alive():
+                self._sock.close()
                 raise RuntimeError("the server did not start")
             self._thread.join(0.01)
         return self

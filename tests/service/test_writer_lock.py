@@ -5,6 +5,7 @@ reachable, and takes over when the writer stops (SQLite here; PostgreSQL, with a
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import httpx
 import pytest
 
 from engine.rulesio.bundle import EngineRules
+from engine.rulesio.errors import FilesInvalid
 from service.app import create_app
 from service.config import MAX_BODY_BYTES, sqlite_url
 from service.writer_lock import FileWriterLock, NoWriterLock, writer_lock_for
@@ -177,5 +179,22 @@ def test_a_replica_answers_503_while_the_advertised_writer_is_unreachable(
             assert refused.json()["type"] == "https://tidal.dev/problems/standby"
             assert "not reachable" in refused.json()["detail"]
             assert refused.headers["retry-after"] == "1"
+    finally:
+        lock.release()
+
+
+def test_a_service_that_fails_to_start_leaves_the_lock_free(tmp_path: Path) -> None:
+    settings = manual_settings(tmp_path, rules_dir=tmp_path / "no-rules-here")
+    app = create_app(settings)
+
+    async def start() -> None:
+        async with app.router.lifespan_context(app):
+            raise AssertionError("the service started without rules")
+
+    with pytest.raises(FilesInvalid):
+        asyncio.run(start())
+    lock = writer_lock_for(settings.db_url)
+    try:
+        assert lock.try_acquire()
     finally:
         lock.release()
