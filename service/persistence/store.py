@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
 
 import orjson
@@ -22,14 +22,14 @@ from sqlalchemy.engine import Connection, Engine
 from engine.core.model import Agent, Conversation, Event, MessageOutcome
 from service.persistence import schema
 from service.persistence.codec import dumps, loads
+from service.persistence.writer_sql import (
+    Row,
+    WriterSql,
+    agent_row,
+    conversation_row,
+    message_row,
+)
 from service.tokens import Principal, Role, hash_token, new_token, same_hash
-
-
-@lru_cache(maxsize=8192)
-def _sqlite_text(moment: datetime) -> str:
-    """SQLite's text form of a UTC time. Cached: one message stamps several columns
-    and rows with the same few moments, and formatting is a visible share of a commit."""
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,116 +142,6 @@ def _upsert(conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -
         conn.execute(_upsert_statement(conn.dialect.name, table), list(rows))
 
 
-Row = tuple[Any, ...]
-
-
-class _WriterSql:
-    """The writer's statements as driver SQL, with rows as plain tuples.
-
-    SQLAlchemy's per-row parameter processing (compiled-statement lookup, bind
-    processors, dict-to-tuple conversion) cost the writer more than SQLite itself; the
-    writer's statements never change, so they are rendered once per dialect and run
-    with the driver's `executemany`. Values arrive ready for the driver: JSON as text,
-    timestamps as the dialect keeps them (see `timestamp`).
-    """
-
-    def __init__(self, dialect: sa.Dialect) -> None:
-        self.sqlite = dialect.name == "sqlite"
-        self._quote = dialect.identifier_preparer.quote
-        self._mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        self.upsert_conversation = self._upsert(schema.conversations)
-        self.upsert_agent = self._upsert(schema.agents)
-        self.upsert_meta = self._upsert(schema.meta)
-        self.insert_message = self._insert(schema.messages)
-        self.insert_event = self._insert(schema.events)
-        self.insert_timer = self._insert(schema.timers)
-        self.delete_timers = (
-            f"DELETE FROM {self._quote(schema.timers.name)} "
-            f"WHERE {self._quote('conversation_id')} = {self._mark}"
-        )
-        # FOR SHARE: a new writer's claim (an UPDATE of this row) waits for this commit
-        self.writer_epoch = (
-            f"SELECT {self._quote('value')} FROM {self._quote(schema.meta.name)} "
-            f"WHERE {self._quote('key')} = {self._mark}" + ("" if self.sqlite else " FOR SHARE")
-        )
-
-    def timestamp(self, moment: datetime | None) -> Any:
-        """A datetime as `schema.UTCDateTime` stores it (SQLite: naive UTC text in
-        SQLAlchemy's format, so reads through SQLAlchemy parse it as before)."""
-        if moment is None:
-            return None
-        if self.sqlite:
-            return _sqlite_text(moment)
-        return moment.astimezone(UTC)
-
-    def _insert(self, table: sa.Table) -> str:
-        names = ", ".join(self._quote(c.name) for c in table.columns)
-        marks = ", ".join(self._mark for _ in table.columns)
-        return f"INSERT INTO {self._quote(table.name)} ({names}) VALUES ({marks})"
-
-    def _upsert(self, table: sa.Table) -> str:
-        keys = [c.name for c in table.primary_key.columns]
-        updates = ", ".join(
-            f"{self._quote(c.name)} = excluded.{self._quote(c.name)}"
-            for c in table.columns
-            if c.name not in keys
-        )
-        conflict = ", ".join(self._quote(k) for k in keys)
-        return f"{self._insert(table)} ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
-
-
-def _conversation_row(sql: _WriterSql, c: Conversation) -> Row:
-    # in the order of schema.conversations' columns
-    return (
-        c.id,
-        str(c.state),
-        str(c.awaiting) if c.awaiting is not None else None,
-        c.agent_id,
-        c.last_agent_id,
-        c.channel,
-        c.customer_id,
-        sql.timestamp(c.respond_by),
-        sql.timestamp(c.opened_at),
-        sql.timestamp(c.closed_at),
-        c.close_reason,
-        c.version,
-        dumps(c),
-    )
-
-
-def _agent_row(a: Agent) -> Row:
-    return (
-        a.id,
-        str(a.status),
-        a.preferred_concurrency,
-        a.max_concurrency,
-        a.load,
-        a.version,
-        dumps(a),
-    )
-
-
-def _message_row(sql: _WriterSql, seq: int, o: MessageOutcome, response: bytes) -> Row:
-    c = o.classification
-    return (
-        o.message_id,
-        seq,
-        o.conversation_id,
-        o.direction,
-        sql.timestamp(o.received_at),
-        c.intent,
-        c.confidence,
-        c.source,
-        str(o.decision.action),
-        o.decision.rule_id,
-        o.decision.reason,
-        o.routing.agent_id,
-        o.routing.reason,
-        dumps(o),
-        response.decode(),
-    )
-
-
 def _stored_event(row: Any) -> StoredEvent:
     return StoredEvent(
         id=row.id,
@@ -274,7 +164,7 @@ class DurableStore:
         self.engine = make_engine(url)
         self._next_event_id = 1
         self._next_message_seq = 1
-        self._sql: _WriterSql | None = None
+        self._sql: WriterSql | None = None
         #: the writer epoch this store claimed (None: commits check none)
         self._epoch: int | None = None
 
@@ -391,7 +281,7 @@ class DurableStore:
                         )
                 if conversations:
                     cursor.executemany(
-                        sql.upsert_conversation, [_conversation_row(sql, c) for c in conversations]
+                        sql.upsert_conversation, [conversation_row(sql, c) for c in conversations]
                     )
                     cursor.executemany(sql.delete_timers, [(c.id,) for c in conversations])
                     timer_rows = [
@@ -403,13 +293,13 @@ class DurableStore:
                         cursor.executemany(sql.insert_timer, timer_rows)
                 if batch.agents:
                     cursor.executemany(
-                        sql.upsert_agent, [_agent_row(a) for a in batch.agents.values()]
+                        sql.upsert_agent, [agent_row(a) for a in batch.agents.values()]
                     )
                 if batch.messages:
                     cursor.executemany(
                         sql.insert_message,
                         [
-                            _message_row(sql, seq + i, o, r)
+                            message_row(sql, seq + i, o, r)
                             for i, (o, r) in enumerate(batch.messages)
                         ],
                     )
@@ -423,9 +313,9 @@ class DurableStore:
         self._next_message_seq = seq + len(batch.messages)
         return stored
 
-    def _writer_sql(self) -> _WriterSql:
+    def _writer_sql(self) -> WriterSql:
         if self._sql is None:
-            self._sql = _WriterSql(self.engine.dialect)
+            self._sql = WriterSql(self.engine.dialect)
         return self._sql
 
     # -- restore ---------------------------------------------------------------------
