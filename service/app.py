@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from engine.core.errors import EngineError
 from service.api import admin, agents, conversations, events, messages, operations, queue
@@ -35,7 +36,7 @@ from service.hot_route import PATH as HOT_PATH
 from service.hot_route import MessageRoute
 from service.lifecycle import Running, activate, deactivate
 from service.metrics import Metrics
-from service.middleware import ServiceMiddleware
+from service.middleware import ServiceMiddleware, observe_request
 from service.persistence.store import DurableStore
 from service.problems import (
     ENGINE_ERROR_STATUS,
@@ -203,6 +204,7 @@ def create_app(
         access_log=access_log,
     )
     app.standby_metrics = metrics
+    app.log_access = access_log
     app.message_route = MessageRoute(
         lambda: app.state.services,
         metrics=metrics,
@@ -226,6 +228,7 @@ class TidalApp(FastAPI):
     running: Running | None = None
     forwarder: Forwarder | None = None
     standby_metrics: Metrics | None = None
+    log_access = True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -244,6 +247,27 @@ class TidalApp(FastAPI):
             return
         await super().__call__(scope, receive, send)
 
+    async def _forward(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Forward to the writer, counted and logged under the route `(forwarded)`."""
+        assert self.forwarder is not None
+        # 499 (as nginx logs it): the client left before any answer started
+        started, status = time.perf_counter(), 499
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.forwarder(scope, receive, send_and_note)
+        finally:
+            if self.standby_metrics is not None:
+                observe_request(
+                    self.standby_metrics, self.log_access, scope["method"], scope["path"],
+                    "(forwarded)", status, started,
+                )  # fmt: skip
+
     async def _as_replica(self, scope: Scope, receive: Receive, send: Send) -> bool:
         """Answer a request this service cannot answer itself; False: it can."""
         path = scope["path"]
@@ -259,7 +283,7 @@ class TidalApp(FastAPI):
             response = Response(self.standby_metrics.render(), media_type=METRICS_MEDIA_TYPE)
         elif path.startswith("/v1/"):
             if self.forwarder is not None:
-                await self.forwarder(scope, receive, send)
+                await self._forward(scope, receive, send)
                 return True
             problem = Problem(
                 "standby",

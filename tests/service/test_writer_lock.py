@@ -158,6 +158,10 @@ def test_a_replica_forwards_the_api_and_the_live_stream_to_the_writer(
         assert oversized.status_code == 413
         assert oversized.json()["type"] == "https://tidal.dev/problems/payload-too-large"
         assert _metric(replica_client, "tidal_writer") == 0
+        forwarded_posts = (
+            'tidal_http_requests_total{method="POST",route="(forwarded)",status="200"}'
+        )
+        assert _metric(replica_client, forwarded_posts) == 1
     # (both stopped together here; the takeover itself is the test above)
 
 
