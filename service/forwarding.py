@@ -19,8 +19,10 @@ import time
 from collections.abc import Callable
 
 import aiohttp
+from starlette.requests import ClientDisconnect
 from starlette.types import Message, Receive, Scope, Send
 
+from service.middleware import read_body
 from service.problems import Problem, problem_response
 
 log = logging.getLogger("tidal.forwarding")
@@ -68,7 +70,7 @@ class Forwarder:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            body = await _read_body(receive, self._limit)
+            body = await read_body(receive, self._limit)
             response = await self._ask_writer(scope, body)
         except WriterUnreachable as exc:
             problem = Problem(
@@ -78,11 +80,10 @@ class Forwarder:
             )
             await problem_response(problem, scope["path"])(scope, receive, send)
             return
-        except _BodyTooLarge:
-            problem = Problem("payload-too-large", f"the body exceeds {self._limit} bytes")
+        except Problem as problem:  # the body is too large
             await problem_response(problem, scope["path"])(scope, receive, send)
             return
-        except _Disconnected:
+        except ClientDisconnect:
             return
         try:
             await _relay(response, receive, send)
@@ -146,30 +147,6 @@ class Forwarder:
                 skip_auto_headers=("Accept-Encoding", "User-Agent"),
             )
         return self._session
-
-
-class _BodyTooLarge(Exception):
-    pass
-
-
-class _Disconnected(Exception):
-    pass
-
-
-async def _read_body(receive: Receive, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise _Disconnected
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise _BodyTooLarge
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 async def _relay(response: aiohttp.ClientResponse, receive: Receive, send: Send) -> None:

@@ -23,7 +23,7 @@ from starlette.types import Receive, Scope, Send
 
 from service.api.messages import accept_message
 from service.metrics import Metrics
-from service.middleware import content_length, observe_request, too_large_problem
+from service.middleware import content_length, observe_request, read_body, too_large_problem
 from service.problems import Problem, problem_response
 from service.services import Services
 
@@ -87,10 +87,10 @@ class MessageRoute:
         if declared is not None and declared > self._limit:
             raise too_large_problem(self._limit)
 
-        async def read_body() -> bytes:
-            return await _read_body(receive, self._limit)
+        async def body() -> bytes:
+            return await read_body(receive, self._limit)
 
-        return await accept_message(self._services(), _bearer_token(scope), read_body)
+        return await accept_message(self._services(), _bearer_token(scope), body)
 
     async def _error_response(self, scope: Scope, exc: Exception) -> Response:
         request = Request(scope)
@@ -99,23 +99,6 @@ class MessageRoute:
             return response
         log.error("unhandled error", exc_info=exc, extra={"path": scope["path"]})
         return _internal_error(scope["path"])
-
-
-async def _read_body(receive: Receive, limit: int) -> bytes:
-    """The request body, refused with a 413 problem once it grows past `limit`."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientDisconnect()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise too_large_problem(limit)
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _bearer_token(scope: Scope) -> str | None:

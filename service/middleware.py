@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.metrics import Metrics
@@ -140,3 +141,20 @@ def content_length(scope: Scope) -> int | None:
 
 def too_large_problem(limit: int) -> Problem:
     return Problem("payload-too-large", f"request bodies are limited to {limit} bytes")
+
+
+async def read_body(receive: Receive, limit: int) -> bytes:
+    """The request body, refused with a 413 problem once it grows past `limit`."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise too_large_problem(limit)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)

@@ -4,14 +4,19 @@ its classifier process follows the switch and ends with it."""
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.service.conftest import MODELS_DIR, RULES_DIR, free_port, helper_processes
+from tests.service.conftest import (
+    MODELS_DIR,
+    RULES_DIR,
+    TIDAL_COMMAND,
+    free_port,
+    helper_processes,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
@@ -20,9 +25,7 @@ def _start(db: Path, port: int, out: Path, *options: str) -> subprocess.Popen[by
     with out.open("wb") as sink:
         return subprocess.Popen(
             [
-                sys.executable,
-                "-c",
-                "from service.cli import main; main()",
+                *TIDAL_COMMAND,
                 "serve",
                 "--db",
                 str(db),
