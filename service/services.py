@@ -28,6 +28,7 @@ from service.metrics import Metrics
 from service.persistence.store import CommitBatch, DurableStore, RestoredState, StoredEvent
 from service.rules import ActiveRules, load_active_rules
 from service.runtime import Runtime, batch_from_changes
+from service.write_faults import StoreRewind
 
 log = logging.getLogger("tidal.service")
 
@@ -159,10 +160,14 @@ def start_services(
     def on_durable(batch: CommitBatch) -> None:
         memory.confirm(outcome.message_id for outcome, _response in batch.messages)
 
+    def on_rewound(rebuilt: Engine) -> None:
+        metrics.track(rebuilt.conversations(), rebuilt.agents())
+
     runtime = Runtime(
         engine,
         store,
         metrics,
+        rewind=StoreRewind(store, memory, on_rewound),
         on_committed=on_committed,
         on_durable=on_durable,
         max_batch=settings.max_commit_batch,
@@ -181,7 +186,8 @@ def start_services(
     )
 
 
-def stop_services(services: Services) -> None:
-    """Finish queued work, then close the database (blocking)."""
-    services.runtime.stop()
-    services.store.close()
+def stop_services(services: Services, timeout: float | None = None) -> None:
+    """Finish queued work (waiting at most `timeout` seconds for it), then close the
+    database (blocking)."""
+    if services.runtime.stop(timeout):
+        services.store.close()

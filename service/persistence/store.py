@@ -313,6 +313,29 @@ class DurableStore:
         self._next_message_seq = seq + len(batch.messages)
         return stored
 
+    def reread(
+        self, conversation_ids: Iterable[str], agent_ids: Iterable[str]
+    ) -> tuple[list[Conversation], list[Agent]]:
+        """The named conversations and agents as stored (absent ones left out), after a
+        failed commit; raises when the database cannot be read.
+
+        The next event id and message sequence number are read again too: a commit
+        whose acknowledgement was lost (the connection dropped as it committed) may
+        have landed after all."""
+        c, a = schema.conversations.c, schema.agents.c
+        conversation_ids, agent_ids = sorted(set(conversation_ids)), sorted(set(agent_ids))
+        conversations: list[Conversation] = []
+        agents: list[Agent] = []
+        with self.engine.connect() as conn:
+            for chunk in _chunks(conversation_ids):
+                query = sa.select(c.snapshot).where(c.id.in_(chunk))
+                conversations.extend(loads(Conversation, r.snapshot) for r in conn.execute(query))
+            for chunk in _chunks(agent_ids):
+                query = sa.select(a.snapshot).where(a.id.in_(chunk))
+                agents.extend(loads(Agent, r.snapshot) for r in conn.execute(query))
+            self._read_next_ids(conn)
+        return conversations, agents
+
     def _writer_sql(self) -> WriterSql:
         if self._sql is None:
             self._sql = WriterSql(self.engine.dialect)
@@ -481,6 +504,12 @@ class DurableStore:
     def count(self, table: sa.Table) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar() or 0)
+
+
+def _chunks(ids: list[str], size: int = 500) -> Iterator[list[str]]:
+    """`ids` in pieces small enough for one IN list (SQLite caps bound parameters)."""
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 def event_rows_for(
