@@ -23,16 +23,12 @@ from typing import Protocol
 from engine.core.engine import Engine
 from engine.core.model import Agent, Conversation
 from service.handled_messages import HandledMessages
+from service.persistence.faults import is_unavailable
 from service.persistence.store import CommitBatch, StaleWriter, StoredEvent
 from service.problems import Problem
 
 #: seconds between two attempts to reach the database while it is unreachable
 PROBE_SECONDS = 1.0
-
-#: DB-API exception classes that mean "could not talk to the database", whatever the
-#: driver (PEP 249 names them the same in every driver; SQLAlchemy wraps them under the
-#: same names)
-_UNAVAILABLE_NAMES = frozenset({"OperationalError", "InterfaceError", "DisconnectionError"})
 
 
 class WriterStore(Protocol):
@@ -95,11 +91,6 @@ class StoreRewind:
 
 
 Rewind = Callable[[Engine, Touched], Engine]
-
-
-def is_unavailable(exc: BaseException) -> bool:
-    """True when `exc` says the database could not be reached (not what was written)."""
-    return any(cls.__name__ in _UNAVAILABLE_NAMES for cls in type(exc).__mro__)
 
 
 def unavailable() -> Problem:

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from engine.core.model import Agent, Conversation, Event, MessageOutcome
 from service.persistence import schema
 from service.persistence.codec import dumps, loads
+from service.persistence.faults import is_unavailable
 from service.persistence.writer_sql import (
     Row,
     WriterSql,
@@ -322,19 +323,41 @@ class DurableStore:
         The next event id and message sequence number are read again too: a commit
         whose acknowledgement was lost (the connection dropped as it committed) may
         have landed after all."""
-        c, a = schema.conversations.c, schema.agents.c
-        conversation_ids, agent_ids = sorted(set(conversation_ids)), sorted(set(agent_ids))
-        conversations: list[Conversation] = []
-        agents: list[Agent] = []
+        conversations = [
+            loads(Conversation, text)
+            for text in self._snapshots(schema.conversations, sorted(set(conversation_ids)))
+        ]
+        agents = [
+            loads(Agent, text) for text in self._snapshots(schema.agents, sorted(set(agent_ids)))
+        ]
         with self.engine.connect() as conn:
-            for chunk in _chunks(conversation_ids):
-                query = sa.select(c.snapshot).where(c.id.in_(chunk))
-                conversations.extend(loads(Conversation, r.snapshot) for r in conn.execute(query))
-            for chunk in _chunks(agent_ids):
-                query = sa.select(a.snapshot).where(a.id.in_(chunk))
-                agents.extend(loads(Agent, r.snapshot) for r in conn.execute(query))
             self._read_next_ids(conn)
         return conversations, agents
+
+    def _snapshots(self, table: sa.Table, ids: list[str]) -> list[str]:
+        """The stored snapshots of the rows with these ids."""
+        column = table.c.id
+
+        def read(chunk: list[str]) -> list[str]:
+            with self.engine.connect() as conn:
+                query = sa.select(table.c.snapshot).where(column.in_(chunk))
+                return [r.snapshot for r in conn.execute(query)]
+
+        try:
+            return [text for chunk in _chunks(ids) for text in read(chunk)]
+        except Exception as exc:
+            if is_unavailable(exc):
+                raise
+        # an id the database cannot even compare (NUL on PostgreSQL, a lone surrogate)
+        # is one it cannot hold either: look at each id alone and skip those
+        found: list[str] = []
+        for one in ids:
+            try:
+                found.extend(read([one]))
+            except Exception as exc:
+                if is_unavailable(exc):
+                    raise
+        return found
 
     def _writer_sql(self) -> WriterSql:
         if self._sql is None:

@@ -228,3 +228,35 @@ def test_a_replica_forwards_to_the_writer_and_takes_over_when_it_is_killed(
         finally:
             events.close()
         assert ids == list(range(1, len(ids) + 1))  # no gap, no duplicate across writers
+
+
+def test_nul_in_ids_on_postgresql_is_a_4xx_and_the_service_keeps_serving(
+    pg_url: str, engine_rules: EngineRules, tmp_path: Path
+) -> None:
+    settings = manual_settings(tmp_path, db_url=pg_url)
+    store = DurableStore(pg_url)
+    store.create_schema()
+    tokens = {
+        "service": store.create_token(Role.SERVICE),
+        "supervisor": store.create_token(Role.SUPERVISOR),
+    }
+    store.close()
+    app = create_app(settings, rules=table_rules(engine_rules))
+    with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+        api = Api(client, pg_url, tokens)
+        poisons = [
+            ("m-nul-1", "c-\x00", {}),
+            ("m-nul-2", "c-2", {"customer_id": "cu\x00st"}),
+            ("m-nul-3", "c-3", {"channel": "ch\x00"}),
+        ]
+        for _retry in range(2):  # a client retrying meets the same answer
+            for message_id, conversation_id, extra in poisons:
+                answer = api.message(message_id, conversation_id, "hello", **extra)
+                assert 400 <= answer.status_code < 500, answer.text
+                assert client.get("/healthz").json()["status"] == "ok"
+            agent = client.put("/v1/agents/a%00b", json={}, headers=api.headers("supervisor"))
+            assert 400 <= agent.status_code < 500, agent.text
+            assert api.put_agent("a-1").status_code == 200
+        # nothing of the refused messages was kept; the service answers the rest
+        assert api.message("m-nul-2", "c-2", "hello").json()["duplicate"] is False
+        assert client.get("/healthz").json()["status"] == "ok"
