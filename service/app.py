@@ -110,7 +110,7 @@ async def _internal_handler(request: Request, exc: Exception) -> Response:
 
 def create_app(
     settings: Settings, *, rules: ActiveRules | None = None, access_log: bool = True
-) -> FastAPI:
+) -> TidalApp:
     """The Tidal HTTP service for `settings` (nothing starts until the lifespan runs).
 
     `rules` may be passed when already loaded (validated by the caller); otherwise the
@@ -229,6 +229,11 @@ class TidalApp(FastAPI):
     forwarder: Forwarder | None = None
     standby_metrics: Metrics | None = None
     log_access = True
+
+    def begin_stopping(self) -> None:
+        """A stop was asked for: start nothing new from now on (see `service.lifecycle`)."""
+        if self.running is not None:
+            self.running.services.stopping = True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (

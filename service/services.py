@@ -55,6 +55,9 @@ class Services:
     #: classifies for one generation of `rules` in another process (None: the engine
     #: thread classifies every message)
     classifier_process: ClassifierProcess | None = None
+    #: set once the service began to stop (a signal, or the lifespan ending): nothing
+    #: new is started from then on, such as a replacement classifier process
+    stopping: bool = False
 
 
 async def start_classifier_process(

@@ -1,5 +1,7 @@
 """The classification pipeline (SPEC 4.1): normalize → tokenize → rules → model → fallback.
 
+What it reads of a message is bounded first (`engine.classify.bounds`).
+
 A rule match wins with confidence 1.0. Otherwise the direction's model answers if its
 top intent reaches that intent's threshold; below it, or without a model, the message
 is `other` (source `fallback`), carrying the model's view as alternatives so a reader
@@ -14,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from engine.classify.bounds import bounded
 from engine.classify.intent_rules import IntentRules
 from engine.classify.normalize import normalize
 from engine.classify.ports import IntentScorer, LemmaIntentScorer
@@ -64,12 +67,12 @@ class Classifier:
 
     def classify(self, text: str, direction: Direction) -> Classification:
         """The intent of one message (the text as the customer or agent wrote it)."""
-        return self.classify_tokens(self.tokenizer(normalize(text)), direction)
+        return self.classify_tokens(self.tokenizer(normalize(bounded(text))), direction)
 
     def classify_batch(self, texts: Sequence[str], direction: Direction) -> list[Classification]:
         """`classify` for many messages of one direction."""
         tokenize = self.tokenizer
-        return [self.classify_tokens(tokenize(normalize(t)), direction) for t in texts]
+        return [self.classify_tokens(tokenize(normalize(bounded(t))), direction) for t in texts]
 
     def classify_tokens(self, tokens: TokenizedText, direction: Direction) -> Classification:
         """Rules, then model, then fallback, for an already tokenized message."""

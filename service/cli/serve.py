@@ -20,6 +20,9 @@ class ClockChoice(StrEnum):
 
 #: allocations between young-generation collections (CPython's default is 700)
 GC_YOUNG_THRESHOLD = 50_000
+#: seconds a stop waits for requests in flight before cancelling them; the whole stop
+#: takes at most about this plus `service.lifecycle`'s bounds (a few seconds)
+GRACEFUL_SECONDS = 5
 
 
 def tune_garbage_collector() -> None:
@@ -133,6 +136,7 @@ def serve(
     from service.logging import configure_logging
     from service.persistence.store import DurableStore
     from service.rules import load_active_rules
+    from service.stopping_server import serve as serve_until_stopped
     from service.tokens import Role
 
     start = parse_moment(clock_start) if clock_start is not None else None
@@ -169,7 +173,7 @@ def serve(
         advertise_url=advertise_url or default_address(host, port),
     )
     app = create_app(settings, rules=active, access_log=access_log)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=host,
         port=port,
@@ -178,5 +182,6 @@ def serve(
         log_config=None,
         access_log=False,
         lifespan="on",
-        timeout_graceful_shutdown=5,
+        timeout_graceful_shutdown=GRACEFUL_SECONDS,
     )
+    serve_until_stopped(config, on_stop=app.begin_stopping)
