@@ -37,6 +37,7 @@ from service.hot_route import MessageRoute
 from service.lifecycle import Running, activate, deactivate
 from service.metrics import Metrics
 from service.middleware import ServiceMiddleware, observe_request
+from service.persistence.faults import is_unavailable
 from service.persistence.store import DurableStore
 from service.problems import (
     ENGINE_ERROR_STATUS,
@@ -46,6 +47,7 @@ from service.problems import (
     problem_response,
 )
 from service.rules import ActiveRules
+from service.write_faults import unavailable
 from service.writer_lock import WriterLock, writer_lock_for
 
 log = logging.getLogger("tidal.app")
@@ -102,6 +104,8 @@ async def _engine_handler(request: Request, exc: Exception) -> Response:
 
 
 async def _internal_handler(request: Request, exc: Exception) -> Response:
+    if is_unavailable(exc):  # a read while the database is unreachable
+        return problem_response(unavailable(), request.url.path)
     log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
     return problem_response(
         Problem("internal", "unexpected error; see the service log"), request.url.path
@@ -325,6 +329,8 @@ async def expected_error_response(request: Request, exc: Exception) -> Response 
     """The problem response for an expected error (as the app's handlers give it), or
     None for anything else."""
     handler = next((h for kind, h in _ERROR_HANDLERS.items() if isinstance(exc, kind)), None)
+    if handler is None and is_unavailable(exc):  # a read while the database is unreachable
+        return problem_response(unavailable(), request.url.path)
     return await handler(request, exc) if handler is not None else None
 
 

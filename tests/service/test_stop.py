@@ -57,10 +57,21 @@ def test_sigterm_mid_flight_ends_the_service_in_time_and_leaves_no_child(
     with (tmp_path / "serve.log").open("wb") as log:
         process = subprocess.Popen(
             [
-                *TIDAL_COMMAND, "serve", "--db", str(db), "--port", str(port),
-                "--rules", str(RULES_DIR), "--models", str(MODELS_DIR),
-                "--no-access-log", "--log-level", "warning", "--classifier-process",
-            ],  # fmt: skip
+                *TIDAL_COMMAND,
+                "serve",
+                "--db",
+                str(db),
+                "--port",
+                str(port),
+                "--rules",
+                str(RULES_DIR),
+                "--models",
+                str(MODELS_DIR),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+                "--classifier-process",
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
         )
