@@ -28,6 +28,7 @@ from starlette.types import Message, Receive, Scope, Send
 from engine.core.errors import EngineError
 from service.api import admin, agents, conversations, events, messages, operations, queue
 from service.api.deps import json_response
+from service.api.openapi import document_errors
 from service.api.operations import METRICS_MEDIA_TYPE
 from service.api.schemas import MessageIn
 from service.config import Settings
@@ -46,6 +47,7 @@ from service.problems import (
     problem_handler,
     problem_response,
 )
+from service.route_check import RouteCheck
 from service.rules import ActiveRules
 from service.write_faults import unavailable
 from service.writer_lock import WriterLock, writer_lock_for
@@ -201,6 +203,7 @@ def create_app(
         app.mount("/", StaticFiles(directory=DESK_DIR, html=True), name="desk-root")
 
     _add_problem_schema(app)
+    app.add_middleware(RouteCheck, openapi_paths=lambda: app.openapi()["paths"])
     app.add_middleware(
         ServiceMiddleware,
         metrics=metrics,
@@ -350,6 +353,7 @@ def _add_problem_schema(app: FastAPI) -> None:
             for name, definition in extra.pop("$defs", {}).items():
                 components.setdefault(name, definition)
             components.setdefault(model.__name__, extra)
+        document_errors(schema)
         app.openapi_schema = schema
         return schema
 

@@ -45,13 +45,19 @@ def usable_cores() -> int:
 
 def parse_moment(text: str) -> datetime:
     """An ISO 8601 moment; naive ones are taken as UTC. Bad input is a usage error."""
+    from service.api.fields import timestamp_problem
+
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise typer.BadParameter(
             f"{text!r} is not an ISO 8601 time", param_hint="--clock-start"
         ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    problem = timestamp_problem(moment)
+    if problem is not None:
+        raise typer.BadParameter(f"{text!r} {problem}", param_hint="--clock-start")
+    return moment.astimezone(UTC)
 
 
 def database_url(db: str) -> str:
