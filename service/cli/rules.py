@@ -106,7 +106,7 @@ def test(
     from rich.console import Console
     from rich.table import Table
 
-    from engine.classify.rule_tests import run_rule_tests
+    from engine.classify.rule_tests import failed_cases, run_rule_tests
 
     rule_set, classifier = load_for_cli(rules_dir, models)
     failures = run_rule_tests(classifier)
@@ -114,7 +114,7 @@ def test(
     if not failures:
         typer.echo(f"{cases} rule test cases passed (rules, spaCy agreement and pipeline)")
         return
-    table = Table(title=f"{len(failures)} failure(s) in {cases} rule test cases")
+    table = Table(title=f"{failed_cases(failures)} of {cases} rule test cases failed")
     for column in ("where", "stage", "direction", "text", "expected", "got"):
         table.add_column(column, overflow="fold")
     for failure in failures:
