@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from training.cli_folders import folder
+
 if TYPE_CHECKING:
     from engine.classify.loading import RuleSet
     from engine.classify.pipeline import Classifier
@@ -27,12 +29,17 @@ app = typer.Typer(
 
 RULES_DIR = Annotated[
     Path,
-    typer.Argument(help="The rules directory.", exists=True, file_okay=False, dir_okay=True),
+    typer.Argument(
+        help="The rules directory (default: rules/ under $TIDAL_HOME or here).",
+        callback=folder("rules", "name the rules folder (tidal rules check DIR)"),
+    ),
 ]
 RULES_OPTION = Annotated[
     Path,
     typer.Option(
-        "--rules", help="The rules directory.", exists=True, file_okay=False, dir_okay=True
+        "--rules",
+        help="The rules directory (default: rules/ under $TIDAL_HOME or here).",
+        callback=folder("rules", "pass --rules DIR"),
     ),
 ]
 MODELS_OPTION = Annotated[
@@ -42,6 +49,7 @@ MODELS_OPTION = Annotated[
         help="The models directory (models/inbound, models/outbound); a direction "
         "without a model is classified by its rules alone.",
         file_okay=False,
+        callback=folder("models", "pass --models DIR", required=False),
     ),
 ]
 
