@@ -31,6 +31,7 @@ from service.api.deps import json_response
 from service.api.openapi import document_errors
 from service.api.operations import METRICS_MEDIA_TYPE
 from service.api.schemas import MessageIn
+from service.api_docs import add_api_docs
 from service.config import Settings
 from service.forwarding import Forwarder
 from service.hot_route import PATH as HOT_PATH
@@ -195,9 +196,12 @@ def create_app(
         "`Authorization: Bearer <token>`.",
         lifespan=lifespan,
         exception_handlers=_all_error_handlers(),
+        docs_url=None,  # FastAPI's page loads Swagger UI from a CDN: see service.api_docs
+        redoc_url=None,
     )
     for module in (messages, conversations, agents, queue, events, admin, operations):
         app.include_router(module.router)
+    add_api_docs(app)
     if settings.serve_desk and DESK_DIR.is_dir():
         app.mount("/desk", StaticFiles(directory=DESK_DIR, html=True), name="desk")
         app.mount("/", StaticFiles(directory=DESK_DIR, html=True), name="desk-root")

@@ -14,7 +14,6 @@ from disk is `engine.classify.loading`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 
 from engine.classify.bounds import bounded
 from engine.classify.intent_rules import IntentRules
@@ -57,13 +56,6 @@ class Classifier:
                     f"the {direction} model {scorer.version!r} was trained on "
                     f"{scorer.direction} messages"
                 )
-
-    @classmethod
-    def from_paths(cls, rules_dir: Path | str, models_dir: Path | str | None) -> Classifier:
-        """Rules from `rules_dir`, models from `models_dir/<direction>` (see `loading`)."""
-        from engine.classify.loading import load_classifier
-
-        return load_classifier(rules_dir, models_dir)
 
     def classify(self, text: str, direction: Direction) -> Classification:
         """The intent of one message (the text as the customer or agent wrote it)."""

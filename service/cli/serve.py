@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 
+from training.cli_folders import folder
+
 
 class ClockChoice(StrEnum):
     wall = "wall"
@@ -110,8 +112,20 @@ def serve(
             "start than the stored time moves the clock forward.",
         ),
     ] = None,
-    rules: Annotated[Path, typer.Option(help="Rules directory.")] = Path("rules"),
-    models: Annotated[Path, typer.Option(help="Models directory.")] = Path("models"),
+    rules: Annotated[
+        Path,
+        typer.Option(
+            help="Rules directory (default: rules/ under $TIDAL_HOME or here).",
+            callback=folder("rules", "pass --rules DIR"),
+        ),
+    ] = Path("rules"),
+    models: Annotated[
+        Path,
+        typer.Option(
+            help="Models directory (default: models/ under $TIDAL_HOME or here).",
+            callback=folder("models", "pass --models DIR", required=False),
+        ),
+    ] = Path("models"),
     log_level: Annotated[str, typer.Option(help="debug, info, warning, error.")] = "info",
     access_log: Annotated[bool, typer.Option(help="Log every request (JSON).")] = True,
     advertise_url: Annotated[

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.classify.loading import load_rules
+from engine.classify.loading import load_classifier, load_rules
 from engine.classify.pipeline import Classifier
 from engine.core.intents import Alternative, Classification
 from engine.rulesio.errors import FilesInvalid
@@ -123,8 +123,8 @@ def test_load_rules_reports_errors_of_engine_and_intent_files_together(tmp_path:
     ]
 
 
-def test_from_paths_loads_shipped_rules_without_models(tmp_path: Path) -> None:
-    classifier = Classifier.from_paths(str(SHIPPED_RULES), str(tmp_path / "no-models"))
+def test_load_classifier_reads_shipped_rules_without_models(tmp_path: Path) -> None:
+    classifier = load_classifier(str(SHIPPED_RULES), str(tmp_path / "no-models"))
     assert classifier.scorers == {}
     assert classifier.classify("no thanks", "inbound").rule_id == "inbound-deny"
 
