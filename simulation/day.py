@@ -65,6 +65,7 @@ class Customer:
     ended: bool = False
     returned: bool = False
     resolved: bool = False
+    next_planned: bool = False  # a follow-up or ending is already on its way
 
 
 @dataclass(slots=True)
@@ -90,6 +91,7 @@ class Observations:
     reactivations_same_agent: int = 0
     ignored_questions: int = 0
     closed_by: dict[str, int] = field(default_factory=dict)
+    inactivated_by: dict[str, int] = field(default_factory=dict)
     messages: int = 0
     agent_seconds: float = 0.0
 
@@ -178,7 +180,7 @@ class Day:
         if kind is Ev.CUSTOMER:
             self._customer_sends(self.customers[who], what)
         elif kind is Ev.AGENT_DONE:
-            self._agent_sends(self.agents[who], what)
+            self._agent_sends(self.agents[who])
         elif kind is Ev.WRAP_UP:
             self._wrap_up(self.customers[who], int(what))
         elif kind is Ev.SAMPLE:
@@ -222,6 +224,9 @@ class Day:
                     self.obs.reactivations_same_agent += 1
             elif kind is EventKind.CLOSED and event.reason is not None:
                 self.obs.closed_by[event.reason] = self.obs.closed_by.get(event.reason, 0) + 1
+            elif kind is EventKind.INACTIVATED and event.reason is not None:
+                paused = self.obs.inactivated_by
+                paused[event.reason] = paused.get(event.reason, 0) + 1
         for agent_id in sorted(wake):
             self._pick(self.agents[agent_id])
 
@@ -243,6 +248,8 @@ class Day:
         else:  # the ending: decline or thanks
             text = plan.ending_text or ""
             customer.ended = True
+        if role in ("followup", "ending"):
+            customer.next_planned = False
         question = role in ("opening", "followup", "return")
         customer.sent += 1
         self.obs.messages += 1
@@ -291,7 +298,7 @@ class Day:
         if not customer.awaiting_reply:
             return
         customer.awaiting_reply = False
-        if role == "closing":
+        if role == "closing" or customer.next_planned:
             return
         if role == "answer":
             index = customer.asked - 1
@@ -299,6 +306,7 @@ class Day:
                 self._at(self.now + min(plan.delays[index], 30.0), Ev.CUSTOMER, plan.id, "away")
             delay = plan.dark_seconds if plan.dark_after == index else plan.delays[index]
             self._at(self.now + delay, Ev.CUSTOMER, plan.id, "followup")
+            customer.next_planned = True
             return
         # the offer of more help: every question so far is answered
         if plan.ending is not Ending.RETURN or customer.returned:
@@ -313,6 +321,7 @@ class Day:
                 self._at(self.now + plan.return_after, Ev.CUSTOMER, plan.id, "return")
             return
         self._at(self.now + plan.ending_delay, Ev.CUSTOMER, plan.id, "ending")
+        customer.next_planned = True
 
     def _wrap_up(self, customer: Customer, sent_then: int) -> None:
         cid = customer.plan.id
@@ -333,12 +342,14 @@ class Day:
         cid = min(waiting, key=keys.__getitem__)
         customer = self.customers[cid]
         role = self._reply_role(customer)
-        replies = customer.replies
-        rng = random.Random(f"{self.traffic.seed}:{cid}:{replies}")
+        rng = self._reply_rng(cid, customer.replies)
         text = self.texts.draw(role, rng)
         seconds = reply_seconds(agent.plan, customer.unread_words, len(text.split()), rng)
         agent.composing = cid
-        self._at(self.now + seconds, Ev.AGENT_DONE, agent.plan.id, f"{role}\x00{text}")
+        self._at(self.now + seconds, Ev.AGENT_DONE, agent.plan.id)
+
+    def _reply_rng(self, cid: str, replies: int) -> random.Random:
+        return random.Random(f"{self.traffic.seed}:{cid}:{replies}")
 
     @staticmethod
     def _reply_role(customer: Customer) -> str:
@@ -349,13 +360,17 @@ class Day:
             return "answer"
         return "offer"
 
-    def _agent_sends(self, agent: AgentRun, payload: str) -> None:
-        role, _, text = payload.partition("\x00")
+    def _agent_sends(self, agent: AgentRun) -> None:
         cid = agent.composing
         agent.composing = None
         assert cid is not None
         customer = self.customers[cid]
         if self.state.get(cid) is not State.CLOSED:
+            # what the reply says follows what the customer has written by now (a
+            # follow-up may have come in while the agent wrote); its length was
+            # estimated when the agent started, from the same draw
+            role = self._reply_role(customer)
+            text = self.texts.draw(role, self._reply_rng(cid, customer.replies))
             customer.replies += 1
             self.obs.messages += 1
             self.engine.handle(

@@ -25,19 +25,26 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[rank - 1]
 
 
-def summarize(obs: Observations, traffic: Traffic, policy: Policy) -> dict[str, Any]:
-    waits_by_kind: dict[str, list[float]] = {k.value: [] for k in Kind}
-    unanswered: dict[str, int] = {k.value: 0 for k in Kind}
+def waits_by_kind(obs: Observations) -> dict[str, list[float]]:
+    """Every wait by customer kind, those still open at the day's end included."""
+    found: dict[str, list[float]] = {k.value: [] for k in Kind}
     for kind, seconds in obs.waits:
-        waits_by_kind[kind].append(seconds)
+        found[kind].append(seconds)
     for kind, seconds in obs.unanswered:
-        waits_by_kind[kind].append(seconds)
+        found[kind].append(seconds)
+    return found
+
+
+def summarize(obs: Observations, traffic: Traffic, policy: Policy) -> dict[str, Any]:
+    waits_by_kind_ = waits_by_kind(obs)
+    unanswered: dict[str, int] = {k.value: 0 for k in Kind}
+    for kind, _ in obs.unanswered:
         unanswered[kind] += 1
     waits = {
         kind: _wait_figures(values) | {"unanswered": unanswered[kind]}
-        for kind, values in waits_by_kind.items()
+        for kind, values in waits_by_kind_.items()
     }
-    everyone = [s for values in waits_by_kind.values() for s in values]
+    everyone = [s for values in waits_by_kind_.values() for s in values]
     waits["all"] = _wait_figures(everyone) | {"unanswered": sum(unanswered.values())}
     agent_hours = obs.agent_seconds / 3600
     resolved = sum(obs.resolved.values())
@@ -68,6 +75,7 @@ def summarize(obs: Observations, traffic: Traffic, policy: Policy) -> dict[str, 
         "reactivations_same_agent": obs.reactivations_same_agent,
         "questions_ignored_by_workflow": obs.ignored_questions,
         "closed_by": dict(sorted(obs.closed_by.items())),
+        "inactivated_by": dict(sorted(obs.inactivated_by.items())),
         "over_time": [
             {
                 "t": _clock(t),

@@ -46,23 +46,53 @@ class TextPools:
         return found
 
 
-def load_pools(sgd_dir: Path, training_dir: Path, *, per_pool: int | None = None) -> TextPools:
-    """Build the pools; `per_pool` caps each pool with a fixed-seed sample."""
-    inbound = _jsonl(sgd_dir / "inbound_train.jsonl")
-    outbound = _jsonl(sgd_dir / "outbound_train.jsonl")
-    sources: dict[str, list[str]] = {role: [] for role in ROLES}
-    for row in inbound:
-        action, text = row["expected_action"], row["text"]
+#: the SGD turns the simulator ships with (see data/README.md for source and licence)
+EXTRACT = Path(__file__).parent / "data" / "sgd_turns.json"
+EXTRACT_PER_POOL = 3000
+SGD_ROLES = ("opening", "followup", "decline", "thanks", "answer", "offer", "closing")
+
+
+def sgd_texts(sgd_dir: Path) -> dict[str, list[str]]:
+    """Train-split turns of `sgd-workflow` by role (its dev split is never read)."""
+    found: dict[str, list[str]] = {role: [] for role in SGD_ROLES}
+    for row in _jsonl(sgd_dir / "inbound_train.jsonl"):
+        action, text = row["expected_action"], str(row["text"])
         if action == "activate":
             opening = row["previous_outbound_text"] is None
-            sources["opening" if opening else "followup"].append(text)
+            found["opening" if opening else "followup"].append(text)
         elif action == "close":
-            sources["decline"].append(text)
+            found["decline"].append(text)
         elif action == "ignore":
-            sources["thanks"].append(text)
-    for row in outbound:
-        role = {"other": "answer", "offer_more_help": "offer", "closing": "closing"}
-        sources[role[row["expected_label"]]].append(row["text"])
+            found["thanks"].append(text)
+    roles = {"other": "answer", "offer_more_help": "offer", "closing": "closing"}
+    for row in _jsonl(sgd_dir / "outbound_train.jsonl"):
+        found[roles[str(row["expected_label"])]].append(str(row["text"]))
+    return found
+
+
+def write_extract(sgd_dir: Path, path: Path = EXTRACT, per_pool: int = EXTRACT_PER_POOL) -> Path:
+    """The shipped extract: every role deduplicated, capped by a fixed-seed sample."""
+    pools = {role: _capped(texts, role, per_pool) for role, texts in sgd_texts(sgd_dir).items()}
+    document = {
+        "source": "sgd-workflow train split (Schema-Guided Dialogue, Rastogi et al., 2020)",
+        "licence": "CC BY-SA 4.0",
+        "per_pool": per_pool,
+        "pools": pools,
+    }
+    path.write_text(json.dumps(document, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+    return path
+
+
+def load_pools(training_dir: Path, sgd_dir: Path | None = None, extract: Path = EXTRACT) -> TextPools:
+    """Texts by role: SGD turns (the full train files if `sgd_dir` is given, else the
+    shipped extract) and Tidal's own contact-center examples."""
+    if sgd_dir is not None:
+        sources = sgd_texts(sgd_dir)
+    else:
+        if not extract.is_file():
+            raise TextsMissing(f"{extract}: not found (the SGD extract)")
+        sources = {k: list(v) for k, v in json.loads(extract.read_text("utf-8"))["pools"].items()}
+    sources["away"] = []
     # contact-center requests and the short messages SGD lacks ("brb", "thx") come from
     # Tidal's own hand-written training data
     own_inbound = training_dir / "inbound"
@@ -75,13 +105,18 @@ def load_pools(sgd_dir: Path, training_dir: Path, *, per_pool: int | None = None
     sources["closing"] += _yaml_examples(own_outbound / "closing.yaml", "closing")
     pools: dict[str, tuple[str, ...]] = {}
     for role in ROLES:
-        unique = sorted(set(sources[role]))
+        unique = tuple(sorted(set(sources.get(role, []))))
         if not unique:
-            raise TextsMissing(f"no texts for {role!r} under {sgd_dir} and {training_dir}")
-        if per_pool is not None and len(unique) > per_pool:
-            unique = sorted(random.Random(f"pool:{role}").sample(unique, per_pool))
-        pools[role] = tuple(unique)
+            raise TextsMissing(f"no texts for {role!r}")
+        pools[role] = unique
     return TextPools(pools)
+
+
+def _capped(texts: list[str], role: str, per_pool: int) -> list[str]:
+    unique = sorted(set(texts))
+    if len(unique) > per_pool:
+        unique = sorted(random.Random(f"pool:{role}").sample(unique, per_pool))
+    return unique
 
 
 def _jsonl(path: Path) -> list[dict[str, object]]:
@@ -94,6 +129,7 @@ def _jsonl(path: Path) -> list[dict[str, object]]:
 def _yaml_examples(path: Path, intent: str) -> list[str]:
     if not path.is_file():
         raise TextsMissing(f"{path}: not found (Tidal's training data)")
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
     examples = data.get("intents", {}).get(intent, [])
     return [str(e["text"] if isinstance(e, dict) else e) for e in examples]

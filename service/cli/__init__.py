@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from service.cli import classify, replay, rules, serve, token
+from service.cli import classify, replay, rules, serve, simulate, token
 from training import cli as training_cli
 from training import cli_data
 
@@ -28,6 +28,7 @@ app.add_typer(token.app, name="token")
 app.add_typer(rules.app, name="rules")
 app.command("classify")(classify.classify)
 app.command("replay")(replay.replay)
+app.command("simulate")(simulate.simulate)
 training_cli.register(app)
 app.add_typer(cli_data.app, name="data")
 
