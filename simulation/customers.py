@@ -114,8 +114,9 @@ def draw_plan(
 ) -> Plan:
     profile = PROFILES[kind]
     count = rng.randint(*profile.questions)
-    questions = (texts.draw("opening", rng),) + tuple(
-        texts.draw("followup", rng) for _ in range(count - 1)
+    questions = (
+        texts.draw("opening", rng),
+        *tuple(texts.draw("followup", rng) for _ in range(count - 1)),
     )
     delays = tuple(_lognormal(rng, profile.delay_median, profile.delay_sigma) for _ in questions)
     dark_after: int | None = None

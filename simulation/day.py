@@ -18,7 +18,7 @@ import heapq
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from enum import IntEnum
 
 from engine.core.clock import ManualClock
@@ -309,13 +309,15 @@ class Day:
             customer.next_planned = True
             return
         # the offer of more help: every question so far is answered
-        if plan.ending is not Ending.RETURN or customer.returned:
-            if not customer.resolved:
-                customer.resolved = True
-                self.obs.resolved[plan.kind] = self.obs.resolved.get(plan.kind, 0) + 1
+        finished = plan.ending is not Ending.RETURN or customer.returned
+        if finished and not customer.resolved:
+            customer.resolved = True
+            self.obs.resolved[plan.kind] = self.obs.resolved.get(plan.kind, 0) + 1
         if customer.ended:
             return
-        if plan.ending is Ending.SILENCE or (plan.ending is Ending.RETURN and not customer.returned):
+        if plan.ending is Ending.SILENCE or (
+            plan.ending is Ending.RETURN and not customer.returned
+        ):
             self._at(self.now + WRAP_UP_SECONDS, Ev.WRAP_UP, plan.id, str(customer.sent))
             if plan.ending is Ending.RETURN:
                 self._at(self.now + plan.return_after, Ev.CUSTOMER, plan.id, "return")
@@ -335,7 +337,9 @@ class Day:
     def _pick(self, agent: AgentRun) -> None:
         if agent.composing is not None or not agent.on_shift or agent.away or agent.pending:
             return
-        waiting = [cid for cid in self.held[agent.plan.id] if self.awaiting.get(cid) is Awaiting.AGENT]
+        waiting = [
+            cid for cid in self.held[agent.plan.id] if self.awaiting.get(cid) is Awaiting.AGENT
+        ]
         if not waiting:
             return
         keys = self.keys

@@ -8,14 +8,12 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")  # files only, no display
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from simulation.customers import Kind  # noqa: E402
+from simulation.customers import Kind
 
 
-def plot_waits(
-    waits: dict[str, dict[str, list[float]]], path: Path
-) -> Path:
+def plot_waits(waits: dict[str, dict[str, list[float]]], path: Path) -> Path:
     """Empirical distribution of waits (log scale), one panel per customer kind."""
     kinds = [k.value for k in Kind]
     fig, axes = plt.subplots(1, len(kinds), figsize=(4 * len(kinds), 3.6), sharey=True)

@@ -110,7 +110,9 @@ def parse_policy(name: str) -> Policy:
     preferred = int(match["p"]) if match["p"] else None
     maximum = int(match["m"]) if match["m"] else None
     if preferred is not None and maximum is not None and not 1 <= preferred <= maximum:
-        raise UnknownPolicy(f"policy {name!r}: need 1 <= preferred ({preferred}) <= max ({maximum})")
+        raise UnknownPolicy(
+            f"policy {name!r}: need 1 <= preferred ({preferred}) <= max ({maximum})"
+        )
     return Policy(name.strip(), settings, actions, preferred, maximum)
 
 

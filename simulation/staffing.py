@@ -68,9 +68,7 @@ def draw_agents(count: int, rng: random.Random) -> list[AgentPlan]:
     return agents
 
 
-def reply_seconds(
-    agent: AgentPlan, read_words: int, write_words: int, rng: random.Random
-) -> float:
+def reply_seconds(agent: AgentPlan, read_words: int, write_words: int, rng: random.Random) -> float:
     """How long `agent` takes to read the customer's messages and write a reply."""
     lookup = rng.lognormvariate(0.0, LOOKUP_SIGMA) * LOOKUP_MEDIAN_SECONDS
     work = read_words / READ_WORDS_PER_SECOND + write_words / WRITE_WORDS_PER_SECOND + lookup

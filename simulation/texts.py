@@ -83,7 +83,9 @@ def write_extract(sgd_dir: Path, path: Path = EXTRACT, per_pool: int = EXTRACT_P
     return path
 
 
-def load_pools(training_dir: Path, sgd_dir: Path | None = None, extract: Path = EXTRACT) -> TextPools:
+def load_pools(
+    training_dir: Path, sgd_dir: Path | None = None, extract: Path = EXTRACT
+) -> TextPools:
     """Texts by role: SGD turns (the full train files if `sgd_dir` is given, else the
     shipped extract) and Tidal's own contact-center examples."""
     if sgd_dir is not None:
@@ -130,6 +132,6 @@ def _yaml_examples(path: Path, intent: str) -> list[str]:
     if not path.is_file():
         raise TextsMissing(f"{path}: not found (Tidal's training data)")
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     examples = data.get("intents", {}).get(intent, [])
     return [str(e["text"] if isinstance(e, dict) else e) for e in examples]

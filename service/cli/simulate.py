@@ -63,7 +63,9 @@ def simulate(
 
     names = [n.strip() for n in (compare or policy).split(",") if n.strip()]
     if compare is not None and len(names) < 2:
-        raise typer.BadParameter("give at least two policies, e.g. fifo,adaptive", param_hint="--compare")
+        raise typer.BadParameter(
+            "give at least two policies, e.g. fifo,adaptive", param_hint="--compare"
+        )
     try:
         chosen = policies_for(names)
     except UnknownPolicy as exc:
