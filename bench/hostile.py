@@ -49,7 +49,7 @@ import httpx  # noqa: E402
 import orjson  # noqa: E402
 import yaml  # noqa: E402
 
-from engine.classify.pipeline import Classifier  # noqa: E402
+from engine.classify.loading import load_classifier  # noqa: E402
 
 SIZES_KIB = (1, 4, 16, 64)
 #: the repeating unit of each kind of hostile text
@@ -127,7 +127,7 @@ def time_ms(classify: Callable[[str], object], text: str, repeat: int) -> float:
 
 
 def classification_times(repeat: int) -> tuple[dict[int, tuple[str, float]], dict[int, float]]:
-    classifier = Classifier.from_paths(ROOT / "rules", ROOT / "models")
+    classifier = load_classifier(ROOT / "rules", ROOT / "models")
 
     def classify(text: str) -> object:
         return classifier.classify(text, "inbound")

@@ -28,8 +28,10 @@ from starlette.types import Message, Receive, Scope, Send
 from engine.core.errors import EngineError
 from service.api import admin, agents, conversations, events, messages, operations, queue
 from service.api.deps import json_response
+from service.api.openapi import document_errors
 from service.api.operations import METRICS_MEDIA_TYPE
 from service.api.schemas import MessageIn
+from service.api_docs import add_api_docs
 from service.config import Settings
 from service.forwarding import Forwarder
 from service.hot_route import PATH as HOT_PATH
@@ -46,6 +48,7 @@ from service.problems import (
     problem_handler,
     problem_response,
 )
+from service.route_check import RouteCheck
 from service.rules import ActiveRules
 from service.write_faults import unavailable
 from service.writer_lock import WriterLock, writer_lock_for
@@ -193,14 +196,18 @@ def create_app(
         "`Authorization: Bearer <token>`.",
         lifespan=lifespan,
         exception_handlers=_all_error_handlers(),
+        docs_url=None,  # FastAPI's page loads Swagger UI from a CDN: see service.api_docs
+        redoc_url=None,
     )
     for module in (messages, conversations, agents, queue, events, admin, operations):
         app.include_router(module.router)
+    add_api_docs(app)
     if settings.serve_desk and DESK_DIR.is_dir():
         app.mount("/desk", StaticFiles(directory=DESK_DIR, html=True), name="desk")
         app.mount("/", StaticFiles(directory=DESK_DIR, html=True), name="desk-root")
 
     _add_problem_schema(app)
+    app.add_middleware(RouteCheck, openapi_paths=lambda: app.openapi()["paths"])
     app.add_middleware(
         ServiceMiddleware,
         metrics=metrics,
@@ -350,6 +357,7 @@ def _add_problem_schema(app: FastAPI) -> None:
             for name, definition in extra.pop("$defs", {}).items():
                 components.setdefault(name, definition)
             components.setdefault(model.__name__, extra)
+        document_errors(schema)
         app.openapi_schema = schema
         return schema
 

@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 
+from training.cli_folders import folder
+
 
 class ClockChoice(StrEnum):
     wall = "wall"
@@ -45,13 +47,19 @@ def usable_cores() -> int:
 
 def parse_moment(text: str) -> datetime:
     """An ISO 8601 moment; naive ones are taken as UTC. Bad input is a usage error."""
+    from service.api.fields import timestamp_problem
+
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise typer.BadParameter(
             f"{text!r} is not an ISO 8601 time", param_hint="--clock-start"
         ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    problem = timestamp_problem(moment)
+    if problem is not None:
+        raise typer.BadParameter(f"{text!r} {problem}", param_hint="--clock-start")
+    return moment.astimezone(UTC)
 
 
 def database_url(db: str) -> str:
@@ -104,8 +112,20 @@ def serve(
             "start than the stored time moves the clock forward.",
         ),
     ] = None,
-    rules: Annotated[Path, typer.Option(help="Rules directory.")] = Path("rules"),
-    models: Annotated[Path, typer.Option(help="Models directory.")] = Path("models"),
+    rules: Annotated[
+        Path,
+        typer.Option(
+            help="Rules directory (default: rules/ under $TIDAL_HOME or here).",
+            callback=folder("rules", "pass --rules DIR"),
+        ),
+    ] = Path("rules"),
+    models: Annotated[
+        Path,
+        typer.Option(
+            help="Models directory (default: models/ under $TIDAL_HOME or here).",
+            callback=folder("models", "pass --models DIR", required=False),
+        ),
+    ] = Path("models"),
     log_level: Annotated[str, typer.Option(help="debug, info, warning, error.")] = "info",
     access_log: Annotated[bool, typer.Option(help="Log every request (JSON).")] = True,
     advertise_url: Annotated[

@@ -8,6 +8,7 @@ import unicodedata
 import pytest
 
 from engine.classify.bounds import MAX_CLASSIFIED_CHARS, MAX_RUN_CHARS, bounded
+from engine.classify.loading import load_classifier
 from engine.classify.normalize import normalize
 from engine.classify.pipeline import Classifier
 from engine.classify.tokens import shared_tokenizer
@@ -41,7 +42,7 @@ def _of_bytes(unit: str, size: int) -> str:
 
 @pytest.fixture(scope="module")
 def classifier() -> Classifier:
-    return Classifier.from_paths(RULES_DIR, MODELS_DIR)
+    return load_classifier(RULES_DIR, MODELS_DIR)
 
 
 def test_texts_within_bounds_are_read_as_written() -> None:
