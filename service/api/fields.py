@@ -2,10 +2,12 @@
 engine or the database (so every database stores, and refuses, the same things).
 
 - **Ids** (`message_id`, `conversation_id`, `customer_id`, `agent_id`, and the ids in
-  paths): 1 to 255 characters of `A-Z a-z 0-9 . _ ~ : @ + = -`, starting with a letter
-  or digit. That covers UUIDs, e-mail addresses, phone numbers and URNs, and keeps ids
-  safe in URLs, logs and every database: no whitespace, no control characters, no NUL
-  (which PostgreSQL refuses), no `/`, `%`, `?` or `#`, nothing outside ASCII.
+  paths): 1 to 255 characters of `A-Z a-z 0-9 . _ ~ : @ + = -`, not starting with `.`
+  or `-` (so no id is a `.` or `..` path segment or looks like a command-line option).
+  That covers UUIDs, e-mail addresses, phone numbers (`+15551234567`) and URNs, and
+  keeps ids safe in URLs, logs and every database: no whitespace, no control
+  characters, no NUL (which PostgreSQL refuses), no `/`, `%`, `?` or `#`, nothing
+  outside ASCII.
 - **Codes** (`skills`, `channel`, close and pause `reason`): the same characters, 1 to
   64 of them.
 - **Texts**: any Unicode except NUL and lone surrogates (neither can be stored), at most
@@ -32,8 +34,8 @@ from service.config import MAX_TEXT_BYTES
 ID_MAX_CHARS = 255
 CODE_MAX_CHARS = 64
 #: the characters of ids and codes (see the module docstring)
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._~:@+=-]*$"
-ID_RULE = "letters, digits and . _ ~ : @ + = - (ASCII), starting with a letter or digit"
+ID_PATTERN = r"^[A-Za-z0-9_~:@+=][A-Za-z0-9._~:@+=-]*$"
+ID_RULE = "letters, digits and . _ ~ : @ + = - (ASCII), not starting with . or -"
 #: the documented timestamp range: [EARLIEST, LATEST)
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(3000, 1, 1, tzinfo=UTC)
