@@ -54,6 +54,11 @@ def _check_id(value: str) -> str:
     return value
 
 
+def is_identifier(value: str) -> bool:
+    """Whether `value` is an id by the policy above."""
+    return len(value) <= ID_MAX_CHARS and _ID.fullmatch(value) is not None
+
+
 def _check_text(value: str) -> str:
     if "\x00" in value:
         raise ValueError("must not contain NUL (U+0000)")
