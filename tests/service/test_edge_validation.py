@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import socket
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +16,6 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
 from engine.rulesio.bundle import EngineRules
 from service.app import create_app
@@ -29,8 +27,8 @@ from tests.service.conftest import (
     manual_settings,
     table_rules,
 )
+from tests.service.databases import database
 from tests.service.state import differences, stored_message_ids
-from tests.service.test_postgres import _server_url
 
 PROBLEM = "application/problem+json"
 
@@ -99,37 +97,12 @@ def edge_api(
 ) -> Iterator[Api]:
     """One service per database for the module (each test leaves the state as it was)."""
     tmp_path = tmp_path_factory.mktemp("edge")
-    with _database(request.param, tmp_path) as db_url:
+    with database(request.param, tmp_path) as db_url:
         settings = manual_settings(tmp_path, db_url=db_url)
         tokens = issue_tokens(settings.db_url)
         app = create_app(settings, rules=table_rules(engine_rules))
         with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
             yield Api(client, settings.db_url, tokens, server, app)
-
-
-class _database:
-    """An SQLite file, or a fresh PostgreSQL schema dropped afterwards."""
-
-    def __init__(self, kind: str, tmp_path: Path) -> None:
-        self.kind, self.tmp_path = kind, tmp_path
-        self.schema = f"tidal_edge_{uuid.uuid4().hex[:12]}"
-
-    def __enter__(self) -> str:
-        if self.kind == "sqlite":
-            return f"sqlite:///{self.tmp_path / 'tidal.db'}"
-        self.base = _server_url()
-        engine = sa.create_engine(self.base, isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.exec_driver_sql(f'CREATE SCHEMA "{self.schema}"')
-        engine.dispose()
-        return f"{self.base}?options=-csearch_path%3D{self.schema}"
-
-    def __exit__(self, *_exc: object) -> None:
-        if self.kind == "postgres":
-            engine = sa.create_engine(self.base, isolation_level="AUTOCOMMIT")
-            with engine.connect() as conn:
-                conn.exec_driver_sql(f'DROP SCHEMA "{self.schema}" CASCADE')
-            engine.dispose()
 
 
 def message(**fields: Any) -> dict[str, Any]:
