@@ -50,7 +50,7 @@ def _errors_as_python_data(model: type[BaseModel], raw: bytes) -> list[Any] | No
     """The field errors of a body Python's JSON reader can read, or None."""
     try:
         data = json.loads(raw)
-    except ValueError:  # JSONDecodeError, and UnicodeDecodeError for bytes not UTF-8
+    except (ValueError, RecursionError):  # not JSON; not UTF-8; nested too deep
         return None
     try:
         model.model_validate(data)

@@ -375,6 +375,20 @@ def test_any_other_unicode_text_is_stored_as_sent(edge_api: Api, kind: str) -> N
     assert_still_serving(api)
 
 
+@pytest.mark.parametrize(
+    ("method", "path"), [("POST", "/v1/messages"), ("PUT", "/v1/agents/a-deep")]
+)
+def test_json_nested_too_deep_is_a_400_problem(edge_api: Api, method: str, path: str) -> None:
+    api = edge_api
+    headers = {**api.headers("supervisor" if method == "PUT" else "service")}
+    headers["Content-Type"] = "application/json"
+    deep = b"[" * 100_000 + b"]" * 100_000
+    response = api.client.request(method, path, content=deep, headers=headers)
+    assert response.status_code == 400, response.text
+    assert response.json()["type"] == "https://tidal.dev/problems/malformed-json"
+    assert_still_serving(api)
+
+
 def test_a_body_key_with_a_lone_surrogate_is_a_422_problem(edge_api: Api) -> None:
     api = edge_api
     response = post_raw(api, "/v1/messages", {**message(), "x\ud800": 1}, "service")
