@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer
 
+from engine.core.settings import format_duration
+
 _PART = re.compile(r"(\d+(?:\.\d+)?)(d|h|m|s)")
 _WHOLE = re.compile(r"(?:\d+(?:\.\d+)?[dhms])+")
 _UNIT_SECONDS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
@@ -34,23 +36,6 @@ def parse_duration(value: Any) -> timedelta:
     if seconds > MAX_DURATION.total_seconds():
         raise ValueError(f"{value!r} is longer than the longest duration allowed, 3650d")
     return timedelta(seconds=sign * seconds)
-
-
-def format_duration(value: timedelta) -> str:
-    """The shortest readable form: 1800 s → `30m`."""
-    total = value.total_seconds()
-    sign = "-" if total < 0 else ""
-    remaining = abs(total)
-    parts: list[str] = []
-    for unit in ("d", "h", "m"):
-        size = _UNIT_SECONDS[unit]
-        whole = int(remaining // size)
-        if whole:
-            parts.append(f"{whole}{unit}")
-            remaining -= whole * size
-    if remaining or not parts:
-        parts.append(f"{remaining:g}s")
-    return sign + "".join(parts)
 
 
 Duration = Annotated[

@@ -50,7 +50,9 @@ def _errors_as_python_data(model: type[BaseModel], raw: bytes) -> list[Any] | No
     """The field errors of a body Python's JSON reader can read, or None."""
     try:
         data = json.loads(raw)
-    except (ValueError, RecursionError):  # not JSON; not UTF-8; nested too deep
+    except (ValueError, RecursionError):
+        # JSONDecodeError, UnicodeDecodeError for bytes not UTF-8, and arrays or objects
+        # nested deeper than Python's reader recurses: refused as malformed JSON.
         return None
     try:
         model.model_validate(data)

@@ -104,7 +104,9 @@ class AlternativeOut(Strict):
 class ClassificationOut(Strict):
     intent: str = Field(description="The workflow intent.")
     confidence: float = Field(description="1.0 for rules; the model's probability otherwise.")
-    source: Literal["rule", "model", "fallback"] = Field(description="What decided the intent.")
+    source: Literal["rule", "model", "encoder", "fallback"] = Field(
+        description="What decided the intent (`encoder`: the sentence-encoder stage)."
+    )
     rule_id: str | None = Field(description="The matching intent rule, when source is `rule`.")
     model_version: str | None = Field(description="The model's version, when one was used.")
     alternatives: list[AlternativeOut] = Field(description="Top alternatives, most likely first.")
