@@ -95,6 +95,29 @@ def train(
         float,
         typer.Option("--vector-weight", min=0.01, help="Weight of the word-vector columns."),
     ] = 1.0,
+    encoder: Annotated[
+        bool,
+        typer.Option(
+            "--encoder",
+            help="Make a cascade model: the sentence encoder (models/encoder) decides where "
+            "the n-gram model is unsure or names an intent that closes or escalates.",
+        ),
+    ] = False,
+    encoder_weight: Annotated[
+        float, typer.Option("--encoder-weight", min=0.01, help="Weight of the encoder columns.")
+    ] = 2.0,
+    encoder_gate: Annotated[
+        float,
+        typer.Option(
+            "--encoder-gate",
+            min=0.0,
+            max=1.01,
+            help="The encoder decides where the n-gram model's top probability is below this.",
+        ),
+    ] = 0.9,
+    rules: Annotated[
+        Path, typer.Option("--rules", help="Rules directory (its workflow names costly intents).")
+    ] = Path("rules"),
 ) -> None:
     """Train intent models from training data; write candidates (or promote them)."""
     if force and not promote:
@@ -105,6 +128,17 @@ def train(
     from training.estimator import IntentClassifier
     from training.workflow import train_direction
 
+    if encoder and vectors > 0:
+        raise typer.BadParameter(
+            "--encoder and --vectors cannot be combined", param_hint="--encoder"
+        )
+    if encoder:
+        from engine.classify.encoder import EncoderRefused, shared_encoder
+
+        try:
+            shared_encoder()
+        except EncoderRefused as error:
+            raise _fail(f"--encoder: {error}") from None
     if vectors > 0:
         from engine.classify.vectors import VectorsUnavailable, shared_vectors
 
@@ -113,7 +147,22 @@ def train(
         except VectorsUnavailable as error:
             raise _fail(f"--vectors: {error}") from None
     for name in _directions(direction):
-        classifier = IntentClassifier(C=c, vector_components=vectors, vector_weight=vector_weight)
+        confirm: list[str] = []
+        if encoder:
+            from training.workflow import costly_intents
+
+            try:
+                confirm = costly_intents(rules, name)
+            except FilesInvalid as error:
+                raise _fail(str(error)) from None
+        classifier = IntentClassifier(
+            C=c,
+            vector_components=vectors,
+            vector_weight=vector_weight,
+            encoder_weight=encoder_weight if encoder else 0.0,
+            encoder_gate=encoder_gate,
+            encoder_confirm=tuple(confirm),
+        )
         candidate = models / f"{name}-candidate"
         with Progress(
             TextColumn("{task.description}"),
@@ -344,6 +393,7 @@ def _cross_validate(model: IntentModel, data: Path, folds: int) -> None:
     labels = np.asarray([e.intent for e in examples])
     params = model.metadata.get("classifier", {})
     vectors = model.metadata.get("features", {}).get("vectors") or {}
+    encoder = model.metadata.get("features", {}).get("encoder") or {}
     accuracies, macro_f1s = [], []
     splitter = StratifiedKFold(folds, shuffle=True, random_state=0)
     for number, (train, test) in enumerate(splitter.split(texts, labels), start=1):
@@ -352,6 +402,11 @@ def _cross_validate(model: IntentModel, data: Path, folds: int) -> None:
             calibration=model.calibration,
             vector_components=int(vectors.get("components", 0)),
             vector_weight=float(vectors.get("weight", 1.0)),
+            encoder_weight=float(encoder.get("weight", 0.0)),
+            encoder_gate=float(encoder.get("gate", 0.9)),
+            encoder_confirm=tuple(encoder.get("confirm", ())),
+            encoder_C=encoder.get("C"),
+            encoder_confirm_floor=float(encoder.get("confirm_floor", 0.05)),
         ).fit(list(texts[train]), list(labels[train]))
         result = score(list(labels[test]), list(fitted.predict(list(texts[test]))), model.labels)
         accuracies.append(result.accuracy)

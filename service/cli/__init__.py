@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup, TyperOption
 
-from service.cli import classify, replay, rules, serve, token
+from service.cli import classify, replay, rules, serve, simulate, token
 from training import cli as training_cli
 from training import cli_data
 
@@ -80,6 +80,7 @@ app.add_typer(token.app, name="token")
 app.add_typer(rules.app, name="rules")
 app.command("classify")(classify.classify)
 app.command("replay")(replay.replay)
+app.command("simulate")(simulate.simulate)
 training_cli.register(app)
 app.add_typer(cli_data.app, name="data")
 

@@ -24,6 +24,9 @@ class ClockChoice(StrEnum):
 
 #: allocations between young-generation collections (CPython's default is 700)
 GC_YOUNG_THRESHOLD = 50_000
+#: seconds a stop waits for requests in flight before cancelling them; the whole stop
+#: takes at most about this plus `service.lifecycle`'s bounds (a few seconds)
+GRACEFUL_SECONDS = 5
 
 
 def tune_garbage_collector() -> None:
@@ -46,13 +49,19 @@ def usable_cores() -> int:
 
 def parse_moment(text: str) -> datetime:
     """An ISO 8601 moment; naive ones are taken as UTC. Bad input is a usage error."""
+    from service.api.fields import timestamp_problem
+
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise typer.BadParameter(
             f"{text!r} is not an ISO 8601 time", param_hint="--clock-start"
         ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    problem = timestamp_problem(moment)
+    if problem is not None:
+        raise typer.BadParameter(f"{text!r} {problem}", param_hint="--clock-start")
+    return moment.astimezone(UTC)
 
 
 def database_url(db: str) -> str:
@@ -173,6 +182,7 @@ def serve(
     from service.logging import configure_logging
     from service.persistence.store import DurableStore
     from service.rules import load_active_rules
+    from service.stopping_server import serve as serve_until_stopped
     from service.tokens import Role
 
     start = parse_moment(clock_start) if clock_start is not None else None
@@ -209,7 +219,7 @@ def serve(
         advertise_url=advertise_url or default_address(host, port),
     )
     app = create_app(settings, rules=active, access_log=access_log)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=host,
         port=port,
@@ -218,5 +228,6 @@ def serve(
         log_config=None,
         access_log=False,
         lifespan="on",
-        timeout_graceful_shutdown=5,
+        timeout_graceful_shutdown=GRACEFUL_SECONDS,
     )
+    serve_until_stopped(config, on_stop=app.begin_stopping)
