@@ -224,17 +224,21 @@ def test_desk_shows_a_lost_connection_and_catches_up_when_it_returns(
     assert page.evaluate("window.__signedInOnce") is True, "the desk reloaded"
 
 
-def test_an_admin_token_opens_the_supervisor_view(
+def test_an_admin_token_opens_the_supervisor_view_also_on_a_phone(
     open_desk: Callable[..., DeskTab], live_service: LiveService
 ) -> None:
     service = live_service
     service.customer_writes("c-1", "my card is blocked", customer_id="cust-1")
-    tab = open_desk()
+    service.put_agent("a-1", status="busy", preferred_concurrency=2, max_concurrency=3)
+    tab = open_desk(width=390, height=844)  # on a phone, too
     page = tab.page
     sign_in(page, service.admin_token)  # the token `tidal serve` prints at first start
     expect(page.get_by_role("heading", name="Supervisor")).to_be_visible()
     expect(page.locator("#identity")).to_have_text("Admin (supervisor view)")
     expect(conversation_ids(page, "queue")).to_have_text(["c-1"])
+    expect(page.locator('tr[data-agent-id="a-1"]')).to_contain_text("Busy")
+    # the agents table scrolls inside its panel; the page itself never scrolls sideways
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert tab.errors == []
 
 
