@@ -93,7 +93,10 @@ class Observations:
     closed_by: dict[str, int] = field(default_factory=dict)
     inactivated_by: dict[str, int] = field(default_factory=dict)
     messages: int = 0
-    agent_seconds: float = 0.0
+    agent_seconds: float = 0.0  # on shift, breaks excluded
+    writing_seconds: float = 0.0  # reading and writing replies
+    picks: int = 0
+    picks_with_a_choice: int = 0  # more than one conversation awaited the agent
 
 
 class Day:
@@ -342,6 +345,9 @@ class Day:
         ]
         if not waiting:
             return
+        self.obs.picks += 1
+        if len(waiting) > 1:
+            self.obs.picks_with_a_choice += 1
         keys = self.keys
         cid = min(waiting, key=keys.__getitem__)
         customer = self.customers[cid]
@@ -350,6 +356,7 @@ class Day:
         text = self.texts.draw(role, rng)
         seconds = reply_seconds(agent.plan, customer.unread_words, len(text.split()), rng)
         agent.composing = cid
+        self.obs.writing_seconds += seconds
         self._at(self.now + seconds, Ev.AGENT_DONE, agent.plan.id)
 
     def _reply_rng(self, cid: str, replies: int) -> random.Random:

@@ -67,6 +67,10 @@ def summarize(obs: Observations, traffic: Traffic, policy: Policy) -> dict[str, 
         "resolved_by_kind": dict(sorted(obs.resolved.items())),
         "resolved_per_agent_hour": round(resolved / agent_hours, 4) if agent_hours else None,
         "load_at_saturation": _round(load_at_saturation),
+        "agent_time_writing": round(obs.writing_seconds / obs.agent_seconds, 4)
+        if obs.agent_seconds
+        else None,
+        "picks_with_a_choice": round(obs.picks_with_a_choice / obs.picks, 4) if obs.picks else None,
         "saturated_share_of_day": round(len(saturated) / len(obs.samples), 4)
         if obs.samples
         else 0.0,
