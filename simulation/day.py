@@ -33,8 +33,9 @@ from simulation.staffing import AgentPlan, reply_seconds
 from simulation.texts import TextPools
 from simulation.traffic import DAY_START, Traffic
 
-#: an agent closes a conversation by hand once the customer has said nothing this long
-#: after its offer of more help (the same under every policy)
+#: an agent closes a conversation it holds by hand once it has waited on the customer
+#: this long with nothing said on either side (the same under every policy; with the
+#: inactive state such a conversation is usually paused, and off the agent's list, by then)
 WRAP_UP_SECONDS = 60 * 60.0
 SAMPLE_EVERY = 5 * 60.0
 
@@ -185,7 +186,7 @@ class Day:
         elif kind is Ev.AGENT_DONE:
             self._agent_sends(self.agents[who])
         elif kind is Ev.WRAP_UP:
-            self._wrap_up(self.customers[who], int(what))
+            self._wrap_up(self.customers[who], what)
         elif kind is Ev.SAMPLE:
             self._sample()
         else:
@@ -242,7 +243,7 @@ class Day:
         elif role == "followup":
             text = plan.questions[customer.asked]
         elif role == "return":
-            if self._spoken_since(customer):
+            if self._return_called_off(customer):
                 return
             text = plan.return_question or plan.questions[0]
             customer.returned = True
@@ -281,13 +282,12 @@ class Day:
                 customer.unread_words += len(text.split())
         elif question:
             self.obs.ignored_questions += 1
-        elif role == "ending" and outcome.conversation.state is not State.CLOSED:
-            # a thanks the workflow ignored: the agent tidies the conversation up later
-            self._at(self.now + WRAP_UP_SECONDS, Ev.WRAP_UP, plan.id, str(customer.sent))
+        if outcome.conversation.awaiting is Awaiting.CUSTOMER:
+            self._plan_wrap_up(customer)
         self._absorb()
 
     @staticmethod
-    def _spoken_since(customer: Customer) -> bool:
+    def _return_called_off(customer: Customer) -> bool:
         """A return is planned at the offer; it is off if the customer already ended."""
         return customer.ended or customer.returned
 
@@ -321,19 +321,23 @@ class Day:
         if plan.ending is Ending.SILENCE or (
             plan.ending is Ending.RETURN and not customer.returned
         ):
-            self._at(self.now + WRAP_UP_SECONDS, Ev.WRAP_UP, plan.id, str(customer.sent))
             if plan.ending is Ending.RETURN:
                 self._at(self.now + plan.return_after, Ev.CUSTOMER, plan.id, "return")
             return
         self._at(self.now + plan.ending_delay, Ev.CUSTOMER, plan.id, "ending")
         customer.next_planned = True
 
-    def _wrap_up(self, customer: Customer, sent_then: int) -> None:
+    def _plan_wrap_up(self, customer: Customer) -> None:
+        marker = f"{customer.sent}:{customer.replies}"
+        self._at(self.now + WRAP_UP_SECONDS, Ev.WRAP_UP, customer.plan.id, marker)
+
+    def _wrap_up(self, customer: Customer, marker: str) -> None:
         cid = customer.plan.id
-        if customer.sent != sent_then or self.state.get(cid) is State.CLOSED:
-            return
-        self.engine.close_conversation(cid, "agent_wrap_up")
-        self._absorb()
+        quiet = marker == f"{customer.sent}:{customer.replies}"
+        held = self.state.get(cid) is State.ASSIGNED
+        if quiet and held and self.awaiting.get(cid) is Awaiting.CUSTOMER:
+            self.engine.close_conversation(cid, "agent_wrap_up")
+            self._absorb()
 
     # -- agents -----------------------------------------------------------------------
 
@@ -396,6 +400,8 @@ class Day:
             )
             self._on_reply(customer, role)
             self._absorb()
+            if self.awaiting.get(cid) is Awaiting.CUSTOMER:
+                self._plan_wrap_up(customer)
         if agent.pending is not None:
             pending, agent.pending = agent.pending, None
             self._set_status(agent, pending)

@@ -18,7 +18,9 @@ from simulation.staffing import BILLING_AGENT_SHARE, BREAKS, COHORTS, SHIFT_HOUR
 COMMAND = "scripts/simulation-report"
 
 
-def render(report: dict[str, Any], speed: dict[str, Any] | None) -> str:
+def render(
+    report: dict[str, Any], speed: dict[str, Any] | None, high: dict[str, Any] | None = None
+) -> str:
     c = report["comparison"]
     policies = report["policies"]
     base, cand = c["baseline"], c["candidate"]
@@ -62,6 +64,8 @@ def render(report: dict[str, Any], speed: dict[str, Any] | None) -> str:
         "",
         _other_figures(policies, base, cand, plain),
         "",
+        _high_occupancy(high),
+        "",
         _performance(speed),
         "",
         _assumptions(),
@@ -100,20 +104,25 @@ def _discussion(report: dict[str, Any], base: str, cand: str, plain: str) -> str
     c = report["comparison"]
     parts = ["### Reading the figures", ""]
     if c["engaged_median_wait_ratio"] is not None and c["engaged_median_wait_ratio"] > 0.5:
+        choice = p[cand]["picks_with_a_choice"]
+        writing = p[cand]["agent_time_writing"]
         parts += [
             f"**Engaged median wait: missed.** The engaged customers' median wait is "
             f"{w_cand['median']:.0f} s under `{cand}` and {w_base['median']:.0f} s under "
-            f"`{base}`. Most of that is the agent reading and writing the reply (about 45 s "
-            "for a reply in this model): a wait here runs from the customer's message to the "
-            "agent's reply, and an agent at its preferred three conversations rarely has two "
-            "of them awaiting it at once. Ordering only decides who goes first when several "
-            "wait, so it cannot halve a wait made mostly of writing time. New conversations "
-            "all start at the default pace (2 minutes), so the queue itself is first come, "
-            "first served under both policies until a customer's pace is known. What would "
-            "change the figure: more contention at the agent (higher concurrency, slower "
-            "replies, agents juggling more conversations awaiting them), or measuring the "
-            "wait to the moment the agent starts on the reply instead of to its sending. "
-            "We did not change the model to get there.",
+            f"`{base}`. A wait runs from the customer's message to the agent's reply, and "
+            "most of it is the agent reading and writing that reply (about 45 s here). "
+            "Ordering only matters when an agent finishing a reply has more than one "
+            f"conversation awaiting it: that was the case for {choice:.0%} of the replies. "
+            f"Agents spent {writing:.0%} of their time on shift reading and writing: with "
+            "three conversations each, slots run out long before agents' time does (slow "
+            "customers hold the slots while the agent waits), so conversations queue but "
+            "agents rarely face a choice. New conversations all start at the default pace "
+            "(2 minutes), so the queue itself is first come, first served under both "
+            "policies until a customer's pace is known. What would change the figure: more "
+            "contention at the agent (higher concurrency, see the high-occupancy run below; "
+            "slower replies), or counting the wait only until the agent starts on the reply. "
+            "Even then, a wait cannot drop below the time it takes to write the reply, which "
+            "bounds what any ordering can gain. The model was not changed to get there.",
             "",
         ]
     parts += [
@@ -123,7 +132,10 @@ def _discussion(report: dict[str, Any], base: str, cand: str, plain: str) -> str
         "",
         f"**Inactive state.** Without it (`{plain}`), a quiet conversation keeps its agent's "
         "slot: customers who go dark for an hour, answer in long breaks, or never answer the "
-        "offer of more help hold capacity until they come back or an agent tidies up. "
+        "offer of more help hold capacity until they come back or the agent closes the "
+        "conversation by hand after an hour of quiet (30 minutes of slot time more than "
+        "the inactivity timeout, for every quiet conversation). When slots are what runs "
+        "out, that lost slot time is lost throughput and the queue grows through the day. "
         f"Resolved per agent-hour: {p[cand]['resolved_per_agent_hour']:.2f} with, "
         f"{p[plain]['resolved_per_agent_hour']:.2f} without (ratio "
         f"{c['resolved_per_agent_hour_ratio']}).",
@@ -144,6 +156,8 @@ def _other_figures(policies: dict[str, Any], base: str, cand: str, plain: str) -
                 f"{m['resolved']:,}",
                 str(m["queue_max"]),
                 f"{m['saturated_share_of_day']:.2f}",
+                f"{m['agent_time_writing']:.0%}",
+                f"{m['picks_with_a_choice']:.0%}",
                 str(m["questions_ignored_by_workflow"]),
                 ", ".join(f"{k} {v}" for k, v in m["closed_by"].items()),
             ]
@@ -158,6 +172,8 @@ def _other_figures(policies: dict[str, Any], base: str, cand: str, plain: str) -
                     "resolved",
                     "max queue",
                     "share of the day with a queue",
+                    "agents' time writing",
+                    "replies with a choice",
                     "questions the workflow ignored",
                     "closed by",
                 ],
@@ -171,6 +187,30 @@ def _other_figures(policies: dict[str, Any], base: str, cand: str, plain: str) -
             "in the simulation on purpose.",
         ]
     )
+
+
+def _high_occupancy(report: dict[str, Any] | None) -> str:
+    parts = ["## Higher concurrency, higher occupancy", ""]
+    if report is None:
+        parts.append(f"Not run yet: run `{COMMAND}`.")
+        return "\n".join(parts)
+    c = report["comparison"]
+    policies = report["policies"]
+    cand = policies[c["candidate"]]
+    parts += [
+        f"The same seed with {report['agents']} agents for {report['conversations']:,} "
+        f"conversations and agents allowed more conversations at once (`{c['baseline']}` "
+        f"against `{c['candidate']}`): agents spend {cand['agent_time_writing']:.0%} of their "
+        f"time writing and {cand['picks_with_a_choice']:.0%} of replies are a choice "
+        "between conversations, so ordering has more to decide:",
+        "",
+        _markdown_table(TABLE_HEADER, table_rows(policies)),
+        "",
+        "    " + json.dumps({k: v for k, v in c.items() if k not in ("baseline", "candidate")}),
+        "",
+        "![Waits at higher concurrency](simulation/high-occupancy/waits.png)",
+    ]
+    return "\n".join(parts)
 
 
 def _performance(speed: dict[str, Any] | None) -> str:
@@ -243,9 +283,11 @@ def _assumptions() -> str:
             "customer's unread words (230 words a minute), looks up and thinks (log-normal, "
             "median 20 s) and types the reply (40 words a minute), all scaled by a personal "
             "speed factor between 0.8 and 1.25. Breaks and shift ends wait for the reply in "
-            "hand. An agent closes a conversation by hand once the customer has been silent "
-            "for an hour after its offer of more help, or after a thanks the workflow "
-            "ignored (under every policy alike).",
+            "hand. An agent closes a conversation it holds by hand once it has waited on the "
+            "customer for an hour with nothing said on either side, under every policy alike "
+            "(with the inactive state such a conversation was usually paused at 30 minutes "
+            "and is off the agent's list by then); a customer who comes back later reopens "
+            "it, sticky within the 24-hour reopen window.",
             "",
             "**Policies** are configuration only (`simulation/policies.py`): `fifo` gives "
             "everyone the same target (`target_min` = `target_max` = `hold_grace` = 5m), so "
@@ -285,7 +327,9 @@ def main(argv: list[str]) -> int:
         return 2
     speed_path = path.with_name("speed.json")
     speed = json.loads(speed_path.read_text(encoding="utf-8")) if speed_path.is_file() else None
-    sys.stdout.write(render(report, speed))
+    high_path = path.parent / "high-occupancy" / "metrics.json"
+    high = json.loads(high_path.read_text(encoding="utf-8")) if high_path.is_file() else None
+    sys.stdout.write(render(report, speed, high))
     return 0
 
 
