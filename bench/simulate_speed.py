@@ -10,7 +10,7 @@ The classifier is warmed on every text of the pools first (one-off cost, printed
 so the days measure the event loop and the engine. The ratio is the 1,000-agent day's
 time over the 100-agent day's, in the same process.
 
-Run: .venv/bin/python bench/simulate_speed.py [--write]
+Run: .venv/bin/python -m bench.simulate_speed [--write]
 (--write also stores docs/simulation/speed.json for the results page)
 """
 

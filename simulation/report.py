@@ -180,11 +180,14 @@ def _other_figures(policies: dict[str, Any], base: str, cand: str, plain: str) -
                 rows,
             ),
             "",
-            '"Questions the workflow ignored" are customer questions the classifier took for a '
-            'bare thanks or acknowledgement (SGD follow-ups often start with "Thanks, ..."): '
-            "the workflow ignores them, no agent is prompted, and the customer waits for an "
-            "answer that never comes. That is the real effect of a misclassification, kept "
-            "in the simulation on purpose.",
+            '"Questions the workflow ignored" are customer follow-ups the classifier took for '
+            "an acknowledgement or a thanks, which the workflow ignores: some are misread "
+            'requests ("Alright. Please reserve this car for me."), some are SGD selections '
+            'that do read as an acknowledgement ("That sounds good to me."). No agent is '
+            "prompted and the customer, who expected an answer, waits in silence until the "
+            "conversation is paused or closed, unresolved. That is what the misclassification "
+            "would do in production, kept in the simulation on purpose, and the same under "
+            "every policy.",
         ]
     )
 
@@ -216,10 +219,10 @@ def _high_occupancy(report: dict[str, Any] | None) -> str:
 def _performance(speed: dict[str, Any] | None) -> str:
     parts = ["## Speed", ""]
     if speed is None:
-        parts.append("Not measured yet: run `.venv/bin/python bench/simulate_speed.py`.")
+        parts.append("Not measured yet: run `.venv/bin/python -m bench.simulate_speed`.")
         return "\n".join(parts)
     parts += [
-        "Measured with `.venv/bin/python bench/simulate_speed.py` on the 2-core machine the "
+        "Measured with `.venv/bin/python -m bench.simulate_speed` on the 2-core machine the "
         "project runs on (shared with other jobs), one policy per day, classifier cache warm "
         "from the first day:",
         "",
