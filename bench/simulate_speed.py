@@ -79,7 +79,14 @@ def main() -> None:
     if "--write" in sys.argv[1:]:
         out = ROOT / "docs" / "simulation" / "speed.json"
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps({"days": days}, indent=1) + "\n", encoding="utf-8")
+        out.write_text(
+            json.dumps(
+                {"days": days, "warm_classifier_seconds": round(warm, 2), "texts": classify.misses},
+                indent=1,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
     print(
         json.dumps(
             {
