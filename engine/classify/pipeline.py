@@ -1,9 +1,13 @@
 """The classification pipeline (SPEC 4.1): normalize → tokenize → rules → model → fallback.
 
+What it reads of a message is bounded first (`engine.classify.bounds`).
+
 A rule match wins with confidence 1.0. Otherwise the direction's model answers if its
 top intent reaches that intent's threshold; below it, or without a model, the message
 is `other` (source `fallback`), carrying the model's view as alternatives so a reader
-can see what it almost was.
+can see what it almost was. A model with an encoder stage (a cascade) hands the messages
+its fast model is unsure of, or would give a costly intent, to the sentence encoder;
+an answer that stage gives has source `encoder`.
 
 The pipeline is pure computation over already-loaded rules and models; reading them
 from disk is `engine.classify.loading`.
@@ -12,11 +16,12 @@ from disk is `engine.classify.loading`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
+from typing import Literal
 
+from engine.classify.bounds import bounded
 from engine.classify.intent_rules import IntentRules
 from engine.classify.normalize import normalize
-from engine.classify.ports import IntentScorer, LemmaIntentScorer
+from engine.classify.ports import CascadeIntentScorer, IntentScorer, LemmaIntentScorer
 from engine.classify.rule_matcher import IntentRuleMatcher
 from engine.classify.tokens import TokenizedText, Tokenizer, shared_tokenizer
 from engine.core.intents import FALLBACK_INTENT, Alternative, Classification, Direction
@@ -48,6 +53,13 @@ class Classifier:
             for direction, scorer in self.scorers.items()
             if isinstance(scorer, LemmaIntentScorer)
         }
+        self._cascades: dict[
+            Direction, Callable[[str, str], tuple[list[tuple[str, float]], bool]]
+        ] = {
+            direction: scorer.predict_proba_cascade
+            for direction, scorer in self.scorers.items()
+            if isinstance(scorer, CascadeIntentScorer)
+        }
         for direction, scorer in self.scorers.items():
             if scorer.direction != direction:
                 raise ValueError(
@@ -55,21 +67,14 @@ class Classifier:
                     f"{scorer.direction} messages"
                 )
 
-    @classmethod
-    def from_paths(cls, rules_dir: Path | str, models_dir: Path | str | None) -> Classifier:
-        """Rules from `rules_dir`, models from `models_dir/<direction>` (see `loading`)."""
-        from engine.classify.loading import load_classifier
-
-        return load_classifier(rules_dir, models_dir)
-
     def classify(self, text: str, direction: Direction) -> Classification:
         """The intent of one message (the text as the customer or agent wrote it)."""
-        return self.classify_tokens(self.tokenizer(normalize(text)), direction)
+        return self.classify_tokens(self.tokenizer(normalize(bounded(text))), direction)
 
     def classify_batch(self, texts: Sequence[str], direction: Direction) -> list[Classification]:
         """`classify` for many messages of one direction."""
         tokenize = self.tokenizer
-        return [self.classify_tokens(tokenize(normalize(t)), direction) for t in texts]
+        return [self.classify_tokens(tokenize(normalize(bounded(t))), direction) for t in texts]
 
     def classify_tokens(self, tokens: TokenizedText, direction: Direction) -> Classification:
         """Rules, then model, then fallback, for an already tokenized message."""
@@ -79,12 +84,20 @@ class Classifier:
         scorer = self.scorers.get(direction)
         if scorer is None or not tokens.text:
             return Classification(FALLBACK_INTENT, 0.0, "fallback")
+        cascade = self._cascades.get(direction)
+        if cascade is not None:
+            ranked, encoded = cascade(" ".join(tokens.lemmas), tokens.text)
+            return _from_model(scorer, ranked, "encoder" if encoded else "model")
         if direction in self._from_lemmas:
             return _from_model(scorer, self._from_lemmas[direction](" ".join(tokens.lemmas)))
         return _from_model(scorer, scorer.predict_proba(tokens.text))
 
 
-def _from_model(scorer: IntentScorer, ranked: list[tuple[str, float]]) -> Classification:
+def _from_model(
+    scorer: IntentScorer,
+    ranked: list[tuple[str, float]],
+    source: Literal["model", "encoder"] = "model",
+) -> Classification:
     if not ranked:
         return Classification(FALLBACK_INTENT, 0.0, "fallback", model_version=scorer.version)
     top_intent, top_probability = ranked[0]
@@ -93,7 +106,7 @@ def _from_model(scorer: IntentScorer, ranked: list[tuple[str, float]]) -> Classi
         return Classification(
             top_intent,
             round(top_probability, 4),
-            "model",
+            source,
             model_version=scorer.version,
             alternatives=alternatives,
         )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.classify.loading import RuleSet, load_rules
+from engine.classify.loading import RuleSet, load_classifier, load_rules
 from engine.classify.pipeline import Classifier
 from simulation.classifying import CachedClassifier
 from simulation.compare import policies_for, run_policies
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @cache
 def _parts() -> tuple[RuleSet, Classifier, TextPools]:
     rule_set = load_rules(ROOT / "rules")
-    classifier = Classifier.from_paths(ROOT / "rules", ROOT / "models")
+    classifier = load_classifier(ROOT / "rules", ROOT / "models")
     return rule_set, classifier, load_pools(ROOT / "training" / "data")
 
 
