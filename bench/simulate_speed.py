@@ -23,8 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.classify.loading import load_rules
-from engine.classify.pipeline import Classifier
+from engine.classify.loading import load_classifier, load_rules
 from engine.core.intents import Direction
 from simulation.classifying import CachedClassifier
 from simulation.day import Day
@@ -39,7 +38,7 @@ DAYS = (("100 agents", 100, 20_000), ("1,000 agents", 1_000, 50_000))
 def main() -> None:
     rule_set = load_rules(ROOT / "rules")
     texts = load_pools(ROOT / "training" / "data")
-    classify = CachedClassifier(Classifier.from_paths(ROOT / "rules", ROOT / "models"))
+    classify = CachedClassifier(load_classifier(ROOT / "rules", ROOT / "models"))
     started = time.perf_counter()
     for role, pool in texts.pools.items():
         direction: Direction = "inbound" if texts.direction_of(role) == "inbound" else "outbound"
