@@ -43,7 +43,8 @@ Classify = Callable[[str, Direction], Classification]
 
 
 class Ev(IntEnum):
-    # the order breaks ties at the same moment: shifts first, then messages
+    """Event kinds; events at the same moment run in the order they were scheduled."""
+
     SHIFT_START = 0
     BREAK_END = 1
     CUSTOMER = 2
