@@ -62,6 +62,7 @@ class Customer:
     asked: int = 0  # questions sent so far (the return question included)
     awaiting_reply: bool = False
     wait_start: float | None = None
+    picked_up: bool = False  # an agent has started on the reply this wait is for
     unread_words: int = 0
     replies: int = 0
     ended: bool = False
@@ -84,6 +85,8 @@ class Observations:
     """What happened, for `metrics.py`."""
 
     waits: list[tuple[str, float]] = field(default_factory=list)  # (kind, seconds)
+    #: (kind, seconds) from the start of a wait until an agent starts on the reply
+    pickups: list[tuple[str, float]] = field(default_factory=list)
     unanswered: list[tuple[str, float]] = field(default_factory=list)  # censored at day end
     samples: list[tuple[float, int, int, int]] = field(default_factory=list)
     # (t, load of available agents, their preferred sum, queue length)
@@ -276,6 +279,7 @@ class Day:
         if outcome.conversation.awaiting is Awaiting.AGENT:
             if customer.wait_start is None:
                 customer.wait_start = self.now
+                customer.picked_up = False
             if not question:
                 # an ending or a "brb" the classifier took for a request: the agent
                 # will answer it, and the customer reads that answer
@@ -356,6 +360,9 @@ class Day:
         keys = self.keys
         cid = min(waiting, key=keys.__getitem__)
         customer = self.customers[cid]
+        if customer.wait_start is not None and not customer.picked_up:
+            customer.picked_up = True
+            self.obs.pickups.append((customer.plan.kind, self.now - customer.wait_start))
         role = self._reply_role(customer)
         rng = self._reply_rng(cid, customer.replies)
         text = self.texts.draw(role, rng)

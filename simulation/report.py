@@ -120,9 +120,11 @@ def _discussion(report: dict[str, Any], base: str, cand: str, plain: str) -> str
             "(2 minutes), so the queue itself is first come, first served under both "
             "policies until a customer's pace is known. What would change the figure: more "
             "contention at the agent (higher concurrency, see the high-occupancy run below; "
-            "slower replies), or counting the wait only until the agent starts on the reply. "
-            "Even then, a wait cannot drop below the time it takes to write the reply, which "
-            "bounds what any ordering can gain. The model was not changed to get there.",
+            "slower replies), or counting the wait only until the agent starts on the reply "
+            f"(measured too: engaged median {_pickup(p, cand)} under `{cand}` against "
+            f"{_pickup(p, base)} under `{base}`). A wait cannot drop below the time it takes "
+            "to write the reply, which bounds what any ordering can gain. The model was not "
+            "changed to get there.",
             "",
         ]
     parts += [
@@ -145,6 +147,11 @@ def _discussion(report: dict[str, Any], base: str, cand: str, plain: str) -> str
         "an agent above preferred, up to its maximum).",
     ]
     return "\n".join(parts)
+
+
+def _pickup(policies: dict[str, Any], name: str) -> str:
+    median = policies[name]["wait_until_pickup_seconds"]["engaged"]["median"]
+    return "-" if median is None else f"{median:.1f} s"
 
 
 def _other_figures(policies: dict[str, Any], base: str, cand: str, plain: str) -> str:
@@ -205,7 +212,9 @@ def _high_occupancy(report: dict[str, Any] | None) -> str:
         f"conversations and agents allowed more conversations at once (`{c['baseline']}` "
         f"against `{c['candidate']}`): agents spend {cand['agent_time_writing']:.0%} of their "
         f"time writing and {cand['picks_with_a_choice']:.0%} of replies are a choice "
-        "between conversations, so ordering has more to decide:",
+        "between conversations, so ordering has more to decide (engaged median until an "
+        f"agent starts on the reply: {_pickup(policies, c['candidate'])} against "
+        f"{_pickup(policies, c['baseline'])}):",
         "",
         _markdown_table(TABLE_HEADER, table_rows(policies)),
         "",
