@@ -122,7 +122,13 @@ def _discussion(report: dict[str, Any], base: str, cand: str, plain: str) -> str
             "contention at the agent (higher concurrency, see the high-occupancy run below; "
             "slower replies), or counting the wait only until the agent starts on the reply "
             f"(measured too: engaged median {_pickup(p, cand)} under `{cand}` against "
-            f"{_pickup(p, base)} under `{base}`). A wait cannot drop below the time it takes "
+            f"{_pickup(p, base)} under `{base}`"
+            + (
+                ": most messages found their agent idle"
+                if p[cand]["wait_until_pickup_seconds"]["engaged"]["median"] == 0
+                else ""
+            )
+            + "). A wait cannot drop below the time it takes "
             "to write the reply, which bounds what any ordering can gain. The model was not "
             "changed to get there.",
             "",
