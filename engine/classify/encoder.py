@@ -205,14 +205,23 @@ def encoder_directory(model_directory: Path | None = None) -> Path:
     return SHIPPED_DIRECTORY
 
 
-_SHARED: dict[Path, SentenceEncoder] = {}
+_SHARED: dict[tuple[Path, str], SentenceEncoder] = {}
 
 
 def shared_encoder(directory: Path = SHIPPED_DIRECTORY) -> SentenceEncoder:
-    """One loaded encoder per directory and process: every model that uses it shares it."""
-    found = _SHARED.get(directory)
+    """One loaded encoder per directory and process: every model that uses it shares it.
+
+    Keyed by the metadata's content too, so models reloaded after the directory was
+    regenerated get the new encoder (and are checked against it).
+    """
+    try:
+        content = (directory / METADATA_FILENAME).read_bytes()
+    except OSError:
+        content = b""
+    key = (directory, hashlib.sha256(content).hexdigest())
+    found = _SHARED.get(key)
     if found is None:
-        found = _SHARED[directory] = SentenceEncoder.load(directory)
+        found = _SHARED[key] = SentenceEncoder.load(directory)
     return found
 
 
