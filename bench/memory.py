@@ -128,9 +128,11 @@ def main() -> None:
         base_service, base_helper = measure(empty, work)
         service, helper = measure(args.models.resolve(), work)
     total, baseline = service + helper, base_service + base_helper
-    print(f"rules only:        service {base_service:6.1f} MB, classifier helper {base_helper:6.1f} MB")
+    print(f"rules only: service {base_service:.1f} MB, classifier helper {base_helper:.1f} MB")
     print(f"models of {args.models}: service {service:6.1f} MB, classifier helper {helper:6.1f} MB")
-    print(f"total {total:.1f} MB, {total / baseline:.2f}x the rules-only service ({baseline:.1f} MB)")
+    print(
+        f"total {total:.1f} MB, {total / baseline:.2f}x the rules-only service ({baseline:.1f} MB)"
+    )
     print(
         json.dumps(
             {
