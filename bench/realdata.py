@@ -15,6 +15,11 @@ through `Replayer`, as `tidal replay` runs it, with a fresh engine. Scored:
 - the share of messages a sentence-encoder stage of the cascade decided or scored
   (from each classification's source).
 
+With `--banking77`, escalation precision on real banking requests too: Banking77's
+train queries (never trained on) through the same classifier, an escalation counted
+right when the query's category is fraud, theft or an unrecognised payment
+(`ESCALATION_WORTHY`), or when the customer calls it urgent in so many words.
+
 The 151 (previous text, text) pairs that occur in both SGD dev and train are dropped,
 so the set is disjoint from anything the shipped models were trained on. Baseline:
 the same rules without models, in the same process. The last line is one JSON object.
@@ -46,6 +51,18 @@ from training.importers.sgd import pair_key  # noqa: E402
 DEFAULT_DATA = ROOT / "training" / "external" / "sgd-workflow"
 #: Outbound intents scored as themselves; every other outbound intent counts as `other`.
 OUTBOUND_SCORED = ("offer_more_help", "closing")
+#: Banking77 categories where jumping the queue is right: fraud, theft, unknown payments.
+ESCALATION_WORTHY = frozenset(
+    {
+        "compromised_card",
+        "card_payment_not_recognised",
+        "cash_withdrawal_not_recognised",
+        "direct_debit_payment_not_recognised",
+        "lost_or_stolen_card",
+        "lost_or_stolen_phone",
+    }
+)
+BANKING77 = ROOT / "training" / "external" / "banking77" / "train.csv"
 #: Classification sources that mean the encoder stage decided or scored the message.
 ENCODER_MARK = "encoder"
 
@@ -231,6 +248,22 @@ def _print_errors(result: DirectionScore, limit: int) -> None:
         )
 
 
+def banking77_escalations(classifier: Classifier, path: Path) -> tuple[int, int, int]:
+    """(escalations, of them worthy, queries) over Banking77's train queries."""
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    escalations = worthy = 0
+    for row in rows:
+        found = classifier.classify(row["text"], "inbound")
+        if found.intent in ("urgent", "request_human"):
+            escalations += 1
+            said_urgent = found.rule_id == "inbound-urgent-explicit"
+            worthy += row["category"] in ESCALATION_WORTHY or said_urgent
+    return escalations, worthy, len(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -238,6 +271,9 @@ def main() -> None:
     parser.add_argument("--models", type=Path, default=ROOT / "models")
     parser.add_argument(
         "--errors", type=int, default=0, help="print this many mistakes per direction"
+    )
+    parser.add_argument(
+        "--banking77", action="store_true", help="also escalation precision on Banking77 train"
     )
     args = parser.parse_args()
 
@@ -263,6 +299,18 @@ def main() -> None:
         f"{baseline.false_escalation_rate:.2%})"
     )
     print(f"encoder share: {result.encoder_share:.4f} of {result.messages} messages")
+    extra: dict[str, float] = {}
+    if args.banking77:
+        escalations, worthy, queries = banking77_escalations(classifier, BANKING77)
+        base_escalations, base_worthy, _ = banking77_escalations(rules_only, BANKING77)
+        precision = worthy / escalations if escalations else 0.0
+        print(
+            f"Banking77 train, {queries} real requests: {escalations} escalations, "
+            f"precision {precision:.3f} (fraud, theft, unknown payments or said urgent; "
+            f"rules only {base_escalations}, precision "
+            f"{base_worthy / base_escalations if base_escalations else 0.0:.3f})"
+        )
+        extra = {"banking77_escalation_precision": round(precision, 4)}
     if args.errors:
         print("inbound mistakes:")
         _print_errors(result.inbound, args.errors)
@@ -285,6 +333,7 @@ def main() -> None:
                 "baseline": "rules_only",
                 "ratio_inbound": round(result.inbound.accuracy / baseline.inbound.accuracy, 3),
                 "ratio_outbound": round(result.outbound.accuracy / baseline.outbound.accuracy, 3),
+                **extra,
             }
         )
     )
