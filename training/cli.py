@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from engine.classify.model import IntentModel
+    from training.dataset import Example
     from training.estimator import IntentClassifier
     from training.evaluation import Evaluation
 
@@ -206,6 +207,18 @@ def evaluate(
         int | None,
         typer.Option("--cv", min=2, max=20, help="Also K-fold cross-validate on training data."),
     ] = None,
+    errors: Annotated[
+        int,
+        typer.Option(
+            "--errors",
+            min=0,
+            help="List up to N held-out messages the rules and this model get wrong, "
+            "with the stage, rule or model that decided and the runner-up.",
+        ),
+    ] = 0,
+    rules: Annotated[
+        Path, typer.Option("--rules", help="Rules directory used with --errors.")
+    ] = Path("rules"),
 ) -> None:
     """Per-intent precision/recall/F1 and confusions on the held-out set; compare; CV."""
     from engine.classify.model import IntentModel, ModelRefused
@@ -238,8 +251,29 @@ def evaluate(
             f"{result.macro_f1:.4f} ({delta:+.4f}), accuracy {other.accuracy:.4f} -> "
             f"{result.accuracy:.4f}"
         )
+    if errors:
+        _print_errors(candidate, held_out, rules, errors)
     if cv is not None:
         _cross_validate(candidate, data, cv)
+
+
+def _print_errors(model: IntentModel, held_out: list[Example], rules: Path, limit: int) -> None:
+    from engine.classify.loading import load_rules
+    from engine.classify.pipeline import Classifier
+    from engine.rulesio.errors import FilesInvalid
+    from training.errors import misclassified
+
+    try:
+        classifier = Classifier(load_rules(rules).intents, {model.direction: model})
+    except FilesInvalid as error:
+        raise _fail(str(error)) from None
+    wrong = misclassified(classifier, held_out, model.direction)
+    typer.echo(
+        f"{len(wrong)} of {len(held_out)} held-out messages wrong with the rules of {rules} "
+        f"and this model" + (f"; the first {limit}:" if len(wrong) > limit else ":")
+    )
+    for mistake in wrong[:limit]:
+        typer.echo(f"  {mistake.describe()}")
 
 
 def _cross_validate(model: IntentModel, data: Path, folds: int) -> None:

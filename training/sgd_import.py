@@ -33,7 +33,7 @@ COMPOSITE_OFFERS = 300
 
 def _known_texts(directory: Path, direction: Direction) -> frozenset[str]:
     """Texts of Tidal's own data (all but the SGD file) and of the held-out set."""
-    if not directory.is_dir():
+    if not directory.is_dir() or not any(directory.rglob("*.yaml")):
         return frozenset()
     examples = load_directory(directory, direction=direction)
     return frozenset(text_key(e.text) for e in examples if Path(e.path).name != FILENAME)
