@@ -35,7 +35,7 @@ import orjson
 from engine.core.intents import Alternative, Classification, ClassificationSource, Direction
 
 LENGTH = struct.Struct(">I")
-_SOURCES: frozenset[ClassificationSource] = frozenset({"rule", "model", "fallback"})
+_SOURCES: frozenset[ClassificationSource] = frozenset({"rule", "model", "encoder", "fallback"})
 
 
 def encode(classification: Classification, seconds: float) -> list[Any]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from engine.core.intents import DIRECTIONS, Direction
+from training.cli_folders import folder
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -26,11 +27,31 @@ if TYPE_CHECKING:
     from training.evaluation import Evaluation
 
 
-DataOption = Annotated[Path, typer.Option("--data", help="Training data directory.")]
-EvalOption = Annotated[
-    Path, typer.Option("--eval", help="Held-out evaluation directory (never trained on).")
+DataOption = Annotated[
+    Path,
+    typer.Option(
+        "--data",
+        help="Training data directory (default: under $TIDAL_HOME or here).",
+        callback=folder("training data", "pass --data DIR"),
+    ),
 ]
-ModelsOption = Annotated[Path, typer.Option("--models", help="Directory of model directories.")]
+EvalOption = Annotated[
+    Path,
+    typer.Option(
+        "--eval",
+        help="Held-out evaluation directory, never trained on (default: under $TIDAL_HOME "
+        "or here).",
+        callback=folder("held-out evaluation", "pass --eval DIR"),
+    ),
+]
+ModelsOption = Annotated[
+    Path,
+    typer.Option(
+        "--models",
+        help="Directory of model directories (default: under $TIDAL_HOME or here).",
+        callback=folder("models", "pass --models DIR", required=False),
+    ),
+]
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -75,6 +96,29 @@ def train(
         float,
         typer.Option("--vector-weight", min=0.01, help="Weight of the word-vector columns."),
     ] = 1.0,
+    encoder: Annotated[
+        bool,
+        typer.Option(
+            "--encoder",
+            help="Make a cascade model: the sentence encoder (models/encoder) decides where "
+            "the n-gram model is unsure or names an intent that closes or escalates.",
+        ),
+    ] = False,
+    encoder_weight: Annotated[
+        float, typer.Option("--encoder-weight", min=0.01, help="Weight of the encoder columns.")
+    ] = 2.0,
+    encoder_gate: Annotated[
+        float,
+        typer.Option(
+            "--encoder-gate",
+            min=0.0,
+            max=1.01,
+            help="The encoder decides where the n-gram model's top probability is below this.",
+        ),
+    ] = 0.9,
+    rules: Annotated[
+        Path, typer.Option("--rules", help="Rules directory (its workflow names costly intents).")
+    ] = Path("rules"),
 ) -> None:
     """Train intent models from training data; write candidates (or promote them)."""
     if force and not promote:
@@ -85,6 +129,17 @@ def train(
     from training.estimator import IntentClassifier
     from training.workflow import train_direction
 
+    if encoder and vectors > 0:
+        raise typer.BadParameter(
+            "--encoder and --vectors cannot be combined", param_hint="--encoder"
+        )
+    if encoder:
+        from engine.classify.encoder import EncoderRefused, shared_encoder
+
+        try:
+            shared_encoder()
+        except EncoderRefused as error:
+            raise _fail(f"--encoder: {error}") from None
     if vectors > 0:
         from engine.classify.vectors import VectorsUnavailable, shared_vectors
 
@@ -93,7 +148,22 @@ def train(
         except VectorsUnavailable as error:
             raise _fail(f"--vectors: {error}") from None
     for name in _directions(direction):
-        classifier = IntentClassifier(C=c, vector_components=vectors, vector_weight=vector_weight)
+        confirm: list[str] = []
+        if encoder:
+            from training.workflow import costly_intents
+
+            try:
+                confirm = costly_intents(rules, name)
+            except FilesInvalid as error:
+                raise _fail(str(error)) from None
+        classifier = IntentClassifier(
+            C=c,
+            vector_components=vectors,
+            vector_weight=vector_weight,
+            encoder_weight=encoder_weight if encoder else 0.0,
+            encoder_gate=encoder_gate,
+            encoder_confirm=tuple(confirm),
+        )
         candidate = models / f"{name}-candidate"
         with Progress(
             TextColumn("{task.description}"),
@@ -195,12 +265,20 @@ def _print_evaluation(title: str, evaluation: Evaluation) -> None:
 
 def evaluate(
     model: Annotated[
-        Path, typer.Option("--model", "-m", help="Model directory to evaluate.")
-    ] = Path("models/inbound"),
+        Path | None,
+        typer.Option(
+            "--model",
+            "-m",
+            help="One model directory to evaluate (default: the models in use, "
+            "MODELS/inbound and MODELS/outbound).",
+            show_default=False,
+        ),
+    ] = None,
     against: Annotated[
         Path | None,
-        typer.Option(help="Model to compare with (default: models/<direction>, the one in use)."),
+        typer.Option(help="With --model: the model to compare with (default: MODELS/<direction>)."),
     ] = None,
+    models: ModelsOption = Path("models"),
     eval_dir: EvalOption = Path("training/eval"),
     data: DataOption = Path("training/data"),
     cv: Annotated[
@@ -219,11 +297,51 @@ def evaluate(
     rules: Annotated[
         Path, typer.Option("--rules", help="Rules directory used with --errors.")
     ] = Path("rules"),
+    report: Annotated[
+        Path,
+        typer.Option(
+            "--report",
+            help="Where to write each direction's report.md and confusion_matrix.png.",
+        ),
+    ] = Path("evaluation"),
 ) -> None:
-    """Per-intent precision/recall/F1 and confusions on the held-out set; compare; CV."""
+    """Per-intent precision/recall/F1, confusions and a confusion-matrix PNG on the
+    held-out sets of both directions; compare with the model in use; CV on request."""
+    if model is None and against is not None:
+        raise typer.BadParameter("--against only makes sense with --model", param_hint="--against")
+    if model is not None:
+        paths = [model]
+    else:
+        paths = [models / direction for direction in DIRECTIONS if (models / direction).is_dir()]
+        if not paths:
+            raise _fail(
+                f"no model in {models.absolute()} (inbound/ or outbound/): train one with "
+                "`tidal train --promote`, or name one with --model"
+            )
+    for path in paths:
+        _evaluate_one(path, against, models, eval_dir, data, cv, report, errors, rules)
+
+
+def _evaluate_one(
+    model: Path,
+    against: Path | None,
+    models: Path,
+    eval_dir: Path,
+    data: Path,
+    cv: int | None,
+    report: Path,
+    errors: int = 0,
+    rules: Path = Path("rules"),
+) -> None:
     from engine.classify.model import IntentModel, ModelRefused
     from engine.rulesio.errors import FilesInvalid
     from training.evaluation import evaluate_model
+    from training.report import (
+        CONFUSION_FILENAME,
+        REPORT_FILENAME,
+        evaluation_report,
+        write_confusion_png,
+    )
     from training.workflow import load_eval_examples
 
     try:
@@ -238,7 +356,8 @@ def evaluate(
     texts, truth = [e.text for e in held_out], [e.intent for e in held_out]
     result = evaluate_model(candidate, texts, truth)
     _print_evaluation(candidate.version, result)
-    reference = against or Path("models") / candidate.direction
+    comparison: str | None = None
+    reference = against or models / candidate.direction
     if reference.exists() and reference.resolve() != model.resolve():
         try:
             in_use = IntentModel.load(reference)
@@ -246,11 +365,28 @@ def evaluate(
             raise _fail(str(error)) from None
         other = evaluate_model(in_use, texts, truth)
         delta = result.macro_f1 - other.macro_f1
-        typer.echo(
+        comparison = (
             f"compared with {reference} ({in_use.version}): macro F1 {other.macro_f1:.4f} -> "
             f"{result.macro_f1:.4f} ({delta:+.4f}), accuracy {other.accuracy:.4f} -> "
             f"{result.accuracy:.4f}"
         )
+        typer.echo(comparison)
+    out = report / candidate.direction
+    out.mkdir(parents=True, exist_ok=True)
+    title = f"{candidate.version}\nheld-out {candidate.direction} set, {result.examples} messages"
+    write_confusion_png(result, out / CONFUSION_FILENAME, title)
+    (out / REPORT_FILENAME).write_text(
+        evaluation_report(
+            candidate.version,
+            candidate.direction,
+            model,
+            eval_dir / candidate.direction,
+            result,
+            comparison,
+        ),
+        encoding="utf-8",
+    )
+    typer.echo(f"wrote {out / REPORT_FILENAME} and {out / CONFUSION_FILENAME}")
     if errors:
         _print_errors(candidate, held_out, rules, errors)
     if cv is not None:
@@ -293,6 +429,7 @@ def _cross_validate(model: IntentModel, data: Path, folds: int) -> None:
     labels = np.asarray([e.intent for e in examples])
     params = model.metadata.get("classifier", {})
     vectors = model.metadata.get("features", {}).get("vectors") or {}
+    encoder = model.metadata.get("features", {}).get("encoder") or {}
     accuracies, macro_f1s = [], []
     splitter = StratifiedKFold(folds, shuffle=True, random_state=0)
     for number, (train, test) in enumerate(splitter.split(texts, labels), start=1):
@@ -301,6 +438,11 @@ def _cross_validate(model: IntentModel, data: Path, folds: int) -> None:
             calibration=model.calibration,
             vector_components=int(vectors.get("components", 0)),
             vector_weight=float(vectors.get("weight", 1.0)),
+            encoder_weight=float(encoder.get("weight", 0.0)),
+            encoder_gate=float(encoder.get("gate", 0.9)),
+            encoder_confirm=tuple(encoder.get("confirm", ())),
+            encoder_C=encoder.get("C"),
+            encoder_confirm_floor=float(encoder.get("confirm_floor", 0.05)),
         ).fit(list(texts[train]), list(labels[train]))
         result = score(list(labels[test]), list(fitted.predict(list(texts[test]))), model.labels)
         accuracies.append(result.accuracy)

@@ -16,6 +16,7 @@ import typer
 
 from engine.core.intents import DEFAULT_CATALOGUE, DIRECTIONS, Direction
 from engine.rulesio.errors import FileError, FilesInvalid
+from training.cli_folders import folder
 from training.dataset import (
     WORKFLOW_CASES_FILENAME,
     Example,
@@ -178,7 +179,10 @@ def _read(
 def check(
     directory: Annotated[
         Path,
-        typer.Argument(help="Data directory.", exists=True, file_okay=False, readable=True),
+        typer.Argument(
+            help="Data directory (default: training/data under $TIDAL_HOME or here).",
+            callback=folder("training data", "name the data folder (tidal data check DIR)"),
+        ),
     ] = Path("training/data"),
 ) -> None:
     """Validate every data file below DIRECTORY and count examples per intent."""

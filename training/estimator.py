@@ -55,6 +55,11 @@ def build_pipeline(
     n_jobs: int | None = None,
     vector_components: int = 0,
     vector_weight: float = 1.0,
+    encoder_weight: float = 0.0,
+    encoder_gate: float = 0.9,
+    encoder_confirm: Sequence[str] = (),
+    encoder_C: float | None = None,
+    encoder_confirm_floor: float = 0.05,
 ) -> Pipeline:
     """The unfitted scikit-learn pipeline from raw text to calibrated probabilities.
 
@@ -65,6 +70,11 @@ def build_pipeline(
     result, less wall time).
     `vector_components` > 0 adds a block of static word vectors (`training.vectors`,
     needs `tidal[vectors]`) with that many columns, weighing `vector_weight`.
+    `encoder_weight` > 0 makes it an encoder cascade (`training.cascade`): the sentence
+    encoder's embedding of the raw text, times that weight, joins the n-gram columns of
+    a second model, which answers where the fast model's top probability is below
+    `encoder_gate` or it gives an intent of `encoder_confirm` `encoder_confirm_floor` or
+    more; `encoder_C` is that model's C (default: `C`).
     """
     if calibration not in CALIBRATIONS:
         raise ValueError(f"calibration must be one of {CALIBRATIONS}, not {calibration!r}")
@@ -87,12 +97,48 @@ def build_pipeline(
 
         blocks.append(("vectors", VectorFeatures(vector_components, vector_weight)))
     features = FeatureUnion(blocks)
-    classifier = CalibratedLinearSVC(
-        C=C, cv=folds, method=calibration, random_state=random_state, n_jobs=n_jobs
+    if encoder_weight > 0.0 and vector_components > 0:
+        raise ValueError("the sentence encoder and static word vectors cannot be combined")
+    if encoder_weight <= 0.0:
+        classifier = CalibratedLinearSVC(
+            C=C, cv=folds, method=calibration, random_state=random_state, n_jobs=n_jobs
+        )
+        return Pipeline(
+            [("normalize", SpacyNormalizer()), ("features", features), ("classifier", classifier)]
+        )
+    from training.cascade import EncoderCascade
+    from training.encoder_features import EncoderFeatures
+
+    # The encoder reads the raw text, the n-gram blocks its lemmas: two branches, the
+    # encoder's columns last (where the cascade and the export expect them).
+    both = FeatureUnion(
+        [
+            ("text", Pipeline([("normalize", SpacyNormalizer()), ("ngrams", features)])),
+            ("encoder", EncoderFeatures(encoder_weight)),
+        ]
     )
-    return Pipeline(
-        [("normalize", SpacyNormalizer()), ("features", features), ("classifier", classifier)]
+    cascade = EncoderCascade(
+        C=C,
+        encoder_C=encoder_C,
+        cv=folds,
+        method=calibration,
+        random_state=random_state,
+        n_jobs=n_jobs,
+        gate=encoder_gate,
+        confirm=tuple(encoder_confirm),
+        confirm_floor=encoder_confirm_floor,
     )
+    return Pipeline([("features", both), ("classifier", cascade)])
+
+
+def feature_blocks(pipeline: Pipeline) -> dict[str, Any]:
+    """The fitted feature blocks of a pipeline by name (words, chars, vectors, encoder)."""
+    features = pipeline.named_steps["features"]
+    blocks = dict(features.transformer_list)
+    if "text" in blocks:
+        ngrams = blocks.pop("text").named_steps["ngrams"]
+        blocks = {**dict(ngrams.transformer_list), **blocks}
+    return blocks
 
 
 class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
@@ -124,6 +170,11 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         random_state: int = 0,
         vector_components: int = 0,
         vector_weight: float = 1.0,
+        encoder_weight: float = 0.0,
+        encoder_gate: float = 0.9,
+        encoder_confirm: Sequence[str] = (),
+        encoder_C: float | None = None,
+        encoder_confirm_floor: float = 0.05,
     ) -> None:
         self.C = C
         self.word_max_n = word_max_n
@@ -137,6 +188,20 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.random_state = random_state
         self.vector_components = vector_components
         self.vector_weight = vector_weight
+        self.encoder_weight = encoder_weight
+        self.encoder_gate = encoder_gate
+        self.encoder_confirm = encoder_confirm
+        self.encoder_C = encoder_C
+        self.encoder_confirm_floor = encoder_confirm_floor
+
+    def _encoder_settings(self) -> dict[str, Any]:
+        return {
+            "encoder_weight": self.encoder_weight,
+            "encoder_gate": self.encoder_gate,
+            "encoder_confirm": tuple(self.encoder_confirm),
+            "encoder_C": self.encoder_C,
+            "encoder_confirm_floor": self.encoder_confirm_floor,
+        }
 
     def _pipeline(self, labels: Sequence[str]) -> Pipeline:
         return build_pipeline(
@@ -150,6 +215,7 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             calibration=self.calibration,
             vector_components=self.vector_components,
             vector_weight=self.vector_weight,
+            **self._encoder_settings(),
         )
 
     def fit(
@@ -221,6 +287,7 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 calibration=self.calibration,
                 vector_components=self.vector_components,
                 vector_weight=self.vector_weight,
+                **self._encoder_settings(),
             )
             pipeline.fit([texts[i] for i in train], [labels[i] for i in train])
             columns = [classes.index(str(c)) for c in pipeline.classes_]

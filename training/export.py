@@ -30,29 +30,36 @@ from engine.classify.model import (
     METADATA_FILENAME,
     sha256_of,
 )
-from training.estimator import IntentClassifier
+from training.calibrated_svc import CalibratedLinearSVC
+from training.cascade import EncoderCascade
+from training.estimator import IntentClassifier, feature_blocks
 from training.thresholds import ESCALATION_BETAS
 
 LIBRARIES = ("scikit-learn", "spacy", "spacy-lookups-data", "numpy", "scipy")
 
 
-def model_arrays(model: IntentClassifier) -> dict[str, NDArray[Any]]:
-    """The learned numbers of a fitted classifier, as arrays the fast path reads."""
-    pipeline = model.pipeline_
-    blocks = dict(pipeline.named_steps["features"].transformer_list)
-    words, chars = blocks["words"], blocks["chars"]
-    classifier = pipeline.named_steps["classifier"]
-    svm, calibrators = classifier.svm_, classifier.calibrators_
-    word_vocab = sorted(words.vocabulary_, key=words.vocabulary_.__getitem__)
-    char_vocab = sorted(chars.vocabulary_, key=chars.vocabulary_.__getitem__)
-    if model.calibration == "sigmoid":
+def _calibration_array(classifier: CalibratedLinearSVC, method: str) -> NDArray[np.float64]:
+    calibrators = classifier.calibrators_
+    if method == "sigmoid":
         # Row 0: slopes, row 1: intercepts of each intent's Platt sigmoid.
-        calibration = np.array(
+        return np.array(
             [[c.a_ for c in calibrators], [c.b_ for c in calibrators]],
             dtype=np.float64,
         )
-    else:
-        calibration = np.array([[float(calibrators[0].beta_)]], dtype=np.float64)
+    return np.array([[float(calibrators[0].beta_)]], dtype=np.float64)
+
+
+def model_arrays(model: IntentClassifier) -> dict[str, NDArray[Any]]:
+    """The learned numbers of a fitted classifier, as arrays the fast path reads."""
+    pipeline = model.pipeline_
+    blocks = feature_blocks(pipeline)
+    words, chars = blocks["words"], blocks["chars"]
+    classifier = pipeline.named_steps["classifier"]
+    cascade = classifier if isinstance(classifier, EncoderCascade) else None
+    fast: CalibratedLinearSVC = cascade.fast_ if cascade is not None else classifier
+    svm = fast.svm_
+    word_vocab = sorted(words.vocabulary_, key=words.vocabulary_.__getitem__)
+    char_vocab = sorted(chars.vocabulary_, key=chars.vocabulary_.__getitem__)
     arrays = {
         "word_vocab": np.array(word_vocab, dtype=np.str_),
         "word_idf": np.asarray(words.idf_, dtype=np.float64),
@@ -61,7 +68,7 @@ def model_arrays(model: IntentClassifier) -> dict[str, NDArray[Any]]:
         # Rows are features so one message's few columns are a cheap row gather.
         "coef": np.ascontiguousarray(svm.coef_.T, dtype=np.float64),
         "intercept": np.asarray(svm.intercept_, dtype=np.float64),
-        "calibration": calibration,
+        "calibration": _calibration_array(fast, model.calibration),
     }
     if "vectors" in blocks:
         # The last coefficient rows belong to these columns, in the same order.
@@ -69,7 +76,34 @@ def model_arrays(model: IntentClassifier) -> dict[str, NDArray[Any]]:
         arrays["vector_components"] = np.asarray(vectors.pca_.components_, dtype=np.float64)
         arrays["vector_mean"] = np.asarray(vectors.pca_.mean_, dtype=np.float64)
         arrays["vector_scale"] = np.array([vectors.scale_], dtype=np.float64)
+    if cascade is not None:
+        # The encoder model: rows for the same n-gram (and vector) columns, then the
+        # encoder's columns (their weight is folded in at load time from the metadata).
+        full = cascade.full_
+        arrays["encoder_coef"] = np.ascontiguousarray(full.svm_.coef_.T, dtype=np.float64)
+        arrays["encoder_intercept"] = np.asarray(full.svm_.intercept_, dtype=np.float64)
+        arrays["encoder_calibration"] = _calibration_array(full, model.calibration)
     return arrays
+
+
+def encoder_metadata(model: IntentClassifier) -> dict[str, Any] | None:
+    """What a model with an encoder stage needs at load time, or None."""
+    if model.encoder_weight <= 0.0:
+        return None
+    from engine.classify.encoder import shared_encoder
+
+    fitted = feature_blocks(model.pipeline_)["encoder"]
+    cascade = model.pipeline_.named_steps["classifier"]
+    return {
+        "name": shared_encoder().name,
+        "sha256": fitted.encoder_sha256_,
+        "dimensions": fitted.dimensions_,
+        "weight": model.encoder_weight,
+        "gate": cascade.gate,
+        "confirm": sorted(cascade.confirm),
+        "confirm_floor": cascade.confirm_floor,
+        "C": cascade.full_.C,
+    }
 
 
 def vector_metadata(model: IntentClassifier) -> dict[str, Any] | None:
@@ -78,7 +112,7 @@ def vector_metadata(model: IntentClassifier) -> dict[str, Any] | None:
         return None
     from engine.classify import vectors
 
-    fitted = dict(model.pipeline_.named_steps["features"].transformer_list)["vectors"]
+    fitted = feature_blocks(model.pipeline_)["vectors"]
     return {
         "name": vectors.NAME,
         "package": f"{vectors.PACKAGE} {vectors.package_version()}",
@@ -121,6 +155,7 @@ def model_metadata(
             "char_max_n": model.char_max_n,
             "tfidf": "sublinear tf, smooth idf, L2 per block",
             "vectors": vector_metadata(model),
+            "encoder": encoder_metadata(model),
         },
         "classifier": {
             "type": "LinearSVC (one-vs-rest, squared hinge)",

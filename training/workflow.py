@@ -42,6 +42,31 @@ def load_eval_examples(eval_dir: Path, direction: Direction) -> list[Example]:
     return load_directory(directory, direction=direction)
 
 
+#: Workflow actions whose wrong trigger costs most: a closed conversation, a queue jump.
+COSTLY_ACTIONS = frozenset({"close", "escalate"})
+
+
+def costly_intents(rules_dir: Path, direction: Direction) -> list[str]:
+    """The intents of `direction` that close or escalate a conversation in `rules_dir`'s
+    workflow, with the agent intents such a rule waits for (`after`): a wrong
+    `offer_more_help` makes the customer's "no thanks" close the conversation.
+
+    These are the intents the encoder stage of a cascade model always checks.
+    """
+    from engine.rulesio.bundle import load_engine_rules
+
+    found: set[str] = set()
+    for rule in load_engine_rules(rules_dir).workflow.rules:
+        if rule.do not in COSTLY_ACTIONS:
+            continue
+        when = rule.when
+        if when.direction in (None, direction):
+            found.update(when.intents or ())
+        if direction == "outbound":
+            found.update(when.after or ())
+    return sorted(found)
+
+
 def train_direction(
     data_dir: Path,
     eval_dir: Path,

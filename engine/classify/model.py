@@ -29,7 +29,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from engine.classify.encoder import (
+    EncoderRefused,
+    SentenceEncoder,
+    encoder_directory,
+    shared_encoder,
+)
 from engine.classify.features import FEATURE_VERSION, char_wb_ngrams, lemma_text, word_ngrams
+from engine.classify.normalize import normalize
 from engine.classify.vectors import StaticVectors, VectorsUnavailable, shared_vectors
 from engine.core.intents import DIRECTIONS, Direction
 
@@ -170,6 +177,7 @@ class IntentModel:
         intercept: NDArray[np.float64],
         calibration: NDArray[np.float64],
         vectors: _VectorBlock | None = None,
+        encoder: _EncoderStage | None = None,
     ) -> None:
         self.metadata = metadata
         self.version: str = metadata["version"]
@@ -181,10 +189,10 @@ class IntentModel:
         self._blocks = blocks
         self._coef = coef
         self._intercept = intercept if vectors is None else intercept + vectors.offset
-        self._temperature = float(calibration[0, 0])
-        self._slopes: list[float] = calibration[0].tolist()
-        self._offsets: list[float] = calibration[1].tolist() if len(calibration) > 1 else []
+        self._calibrate = _Calibration(self.calibration, calibration, len(self.labels))
         self._vectors = vectors
+        #: The encoder stage of a cascade model (None: the fast model answers everything).
+        self.encoder = encoder
 
     @classmethod
     def load(cls, path: Path | str) -> IntentModel:
@@ -205,6 +213,11 @@ class IntentModel:
         except (OSError, ValueError, zipfile.BadZipFile) as error:
             raise ModelRefused(f"{artifact}: not a readable model artifact ({error})") from error
         return cls._from_arrays(metadata, stored, artifact)
+
+    @property
+    def encoder_runs(self) -> int:
+        """How many messages the encoder stage has decided since loading."""
+        return 0 if self.encoder is None else self.encoder.runs
 
     @classmethod
     def _from_arrays(
@@ -239,6 +252,9 @@ class IntentModel:
             coef = coef[:sparse_rows]
         if coef.shape[0] != sparse_rows:
             raise ModelRefused(f"{artifact}: coefficients do not match the vocabularies")
+        encoder = None
+        if features.get("encoder"):
+            encoder = _encoder_stage(metadata, arrays, sparse_rows, artifact)
         return cls(
             metadata,
             (words, chars),
@@ -246,13 +262,17 @@ class IntentModel:
             arrays["intercept"].astype(np.float64),
             arrays["calibration"].astype(np.float64),
             vectors,
+            encoder,
         )
 
     def probabilities(self, text: str) -> NDArray[np.float64]:
         """Calibrated probabilities of a raw message, in the order of `labels`."""
+        if self.encoder is not None:
+            ranked = dict(self.predict_proba(text))
+            return np.array([ranked[label] for label in self.labels])
         return np.array(self._probabilities_of_lemmas(lemma_text(text)))
 
-    def _probabilities_of_lemmas(self, normalised: str) -> list[float]:
+    def _features(self, normalised: str) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
         columns: list[int] = []
         values: list[float] = []
         for block in self._blocks:
@@ -261,6 +281,11 @@ class IntentModel:
         # as the gather's index, by several microseconds on long messages.
         index = np.fromiter(columns, dtype=np.intp, count=len(columns))
         weights = np.fromiter(values, dtype=np.float64, count=len(values))
+        return index, weights
+
+    def _fast_probabilities(
+        self, normalised: str, index: NDArray[np.intp], weights: NDArray[np.float64]
+    ) -> list[float]:
         scores = self._intercept + weights @ self._coef[index]
         if self._vectors is not None:
             vector_scores = self._vectors.scores(normalised)
@@ -268,13 +293,76 @@ class IntentModel:
                 scores += vector_scores
         return self._calibrate(scores.tolist())
 
-    def _calibrate(self, scores: list[float]) -> list[float]:
-        """Replays CalibratedClassifierCV's `temperature` or `sigmoid` method.
+    def _probabilities_of_lemmas(self, normalised: str) -> list[float]:
+        return self._fast_probabilities(normalised, *self._features(normalised))
 
-        Plain floats again: a dozen intents are cheaper in `math` than in numpy.
+    def predict_proba_cascade(
+        self, lemma_text: str, text: str
+    ) -> tuple[list[tuple[str, float]], bool]:
+        """The cascade's probabilities of a message, and whether the encoder decided.
+
+        `lemma_text` feeds the n-gram blocks, `text` (the normalised message) the
+        encoder. Without an encoder stage, or where the fast model is sure of an intent
+        that is not costly, the fast model's answer stands.
         """
-        n_labels, exp = len(self.labels), math.exp
-        if self.calibration == "temperature":
+        index, weights = self._features(lemma_text)
+        proba = self._fast_probabilities(lemma_text, index, weights)
+        encoder = self.encoder
+        if encoder is None or not encoder.needed(proba):
+            return self._ranked(proba), False
+        return self._ranked(encoder.probabilities(text, index, weights)), True
+
+    def predict_proba(self, text: str) -> list[tuple[str, float]]:
+        """Every intent with its probability, highest first (text is raw); the full
+        cascade when the model has an encoder stage."""
+        if self.encoder is not None:
+            return self.predict_proba_cascade(lemma_text(text), normalize(text))[0]
+        return self._ranked(self._probabilities_of_lemmas(lemma_text(text)))
+
+    def predict_proba_lemmas(self, lemma_text: str) -> list[tuple[str, float]]:
+        """The fast model's `predict_proba` of a message given as its lemma text
+        (`features.lemma_text`); the encoder stage needs the text too
+        (`predict_proba_cascade`).
+
+        The classification pipeline has already tokenized the message for the rules;
+        starting from its lemmas spares a second tokenization.
+        """
+        return self._ranked(self._probabilities_of_lemmas(lemma_text))
+
+    def _ranked(self, proba: list[float]) -> list[tuple[str, float]]:
+        # Highest first; a stable sort keeps ties in label order.
+        order = sorted(range(len(proba)), key=proba.__getitem__, reverse=True)
+        labels = self.labels
+        return [(labels[i], proba[i]) for i in order]
+
+    def predict_proba_batch(self, texts: Iterable[str]) -> list[list[tuple[str, float]]]:
+        """`predict_proba` of each text, in order."""
+        return [self.predict_proba(text) for text in texts]
+
+    def predict(self, text: str) -> tuple[str, float]:
+        """The top intent if it reaches its threshold, else the fallback; with its probability."""
+        intent, probability = self.predict_proba(text)[0]
+        if probability >= self.thresholds.get(intent, 0.0):
+            return intent, probability
+        return self.fallback, probability
+
+
+class _Calibration:
+    """Replays CalibratedClassifierCV's `temperature` or `sigmoid` method.
+
+    Plain floats: a dozen intents are cheaper in `math` than in numpy.
+    """
+
+    def __init__(self, method: str, calibration: NDArray[np.float64], n_labels: int) -> None:
+        self._method = method
+        self._n_labels = n_labels
+        self._temperature = float(calibration[0, 0])
+        self._slopes: list[float] = calibration[0].tolist()
+        self._offsets: list[float] = calibration[1].tolist() if len(calibration) > 1 else []
+
+    def __call__(self, scores: list[float]) -> list[float]:
+        n_labels, exp = self._n_labels, math.exp
+        if self._method == "temperature":
             # softmax(beta * logits); a binary SVM's one score s stands for (-s, s).
             logits = [-scores[0], scores[0]] if n_labels == 2 else scores
             beta = self._temperature
@@ -298,34 +386,89 @@ class IntentModel:
                 )
         return [1.0 if 1.0 < p <= 1.0 + 1e-5 else p for p in proba]
 
-    def predict_proba(self, text: str) -> list[tuple[str, float]]:
-        """Every intent with its probability, highest first (text is raw)."""
-        return self._ranked(self._probabilities_of_lemmas(lemma_text(text)))
 
-    def predict_proba_lemmas(self, lemma_text: str) -> list[tuple[str, float]]:
-        """`predict_proba` of a message given as its lemma text (`features.lemma_text`).
+class _EncoderStage:
+    """The cascade's second model: n-gram columns plus the sentence encoder's.
 
-        The classification pipeline has already tokenized the message for the rules;
-        starting from its lemmas spares a second tokenization.
-        """
-        return self._ranked(self._probabilities_of_lemmas(lemma_text))
+    It answers where the fast model's top probability is below `gate`, or where the fast
+    model gives an intent the encoder always checks (`confirm`: the costly ones)
+    `confirm_floor` or more (`training.cascade` says why). The encoder columns' weight
+    is folded into their coefficients at load time.
+    """
 
-    def _ranked(self, proba: list[float]) -> list[tuple[str, float]]:
-        # Highest first; a stable sort keeps ties in label order.
-        order = sorted(range(len(proba)), key=proba.__getitem__, reverse=True)
-        labels = self.labels
-        return [(labels[i], proba[i]) for i in order]
+    def __init__(
+        self,
+        encoder: SentenceEncoder,
+        coef: NDArray[np.float64],
+        intercept: NDArray[np.float64],
+        calibrate: _Calibration,
+        settings: dict[str, Any],
+        labels: Sequence[str],
+    ) -> None:
+        self._encoder = encoder
+        dimensions = encoder.dimensions
+        self._sparse_coef = np.ascontiguousarray(coef[:-dimensions])
+        self._dense_coef = np.ascontiguousarray(coef[-dimensions:] * float(settings["weight"]))
+        self._intercept = intercept
+        self._calibrate = calibrate
+        self.gate = float(settings["gate"])
+        confirm = set(settings.get("confirm", ()))
+        self._confirm = [i for i, label in enumerate(labels) if label in confirm]
+        self._confirm_floor = float(settings.get("confirm_floor", 0.05))
+        #: Messages this stage decided (the encoder's share is runs / messages).
+        self.runs = 0
 
-    def predict_proba_batch(self, texts: Iterable[str]) -> list[list[tuple[str, float]]]:
-        """`predict_proba` of each text, in order."""
-        return [self.predict_proba(text) for text in texts]
+    def needed(self, fast_proba: list[float]) -> bool:
+        """Whether the fast model's answer must be checked by the encoder."""
+        if max(fast_proba) < self.gate:
+            return True
+        floor = self._confirm_floor
+        return any(fast_proba[i] >= floor for i in self._confirm)
 
-    def predict(self, text: str) -> tuple[str, float]:
-        """The top intent if it reaches its threshold, else the fallback; with its probability."""
-        intent, probability = self.predict_proba(text)[0]
-        if probability >= self.thresholds.get(intent, 0.0):
-            return intent, probability
-        return self.fallback, probability
+    def probabilities(
+        self, text: str, index: NDArray[np.intp], weights: NDArray[np.float64]
+    ) -> list[float]:
+        self.runs += 1
+        embedding = self._encoder.embed_one(text).astype(np.float64)
+        scores = self._intercept + weights @ self._sparse_coef[index] + embedding @ self._dense_coef
+        return self._calibrate(scores.tolist())
+
+
+def _encoder_stage(
+    metadata: dict[str, Any], arrays: dict[str, NDArray[Any]], sparse_rows: int, artifact: Path
+) -> _EncoderStage:
+    settings = metadata["features"]["encoder"]
+    missing = [
+        name
+        for name in ("encoder_coef", "encoder_intercept", "encoder_calibration")
+        if name not in arrays
+    ]
+    if missing:
+        raise ModelRefused(f"{artifact}: missing arrays {', '.join(missing)}")
+    try:
+        encoder = shared_encoder(encoder_directory(artifact.parent))
+    except EncoderRefused as error:
+        raise ModelRefused(f"{artifact}: {error}") from error
+    if encoder.sha256 != settings.get("sha256"):
+        raise ModelRefused(
+            f"{artifact}: trained with another sentence encoder than the one in "
+            f"{encoder_directory(artifact.parent)}; retrain with `tidal train --encoder`"
+        )
+    coef = arrays["encoder_coef"].astype(np.float64)
+    if coef.shape[0] != sparse_rows + encoder.dimensions:
+        raise ModelRefused(f"{artifact}: encoder coefficients do not match the vocabularies")
+    labels = metadata["labels"]
+    calibrate = _Calibration(
+        metadata["calibration"], arrays["encoder_calibration"].astype(np.float64), len(labels)
+    )
+    return _EncoderStage(
+        encoder,
+        coef,
+        arrays["encoder_intercept"].astype(np.float64),
+        calibrate,
+        settings,
+        labels,
+    )
 
 
 def _sigmoid(x: float) -> float:

@@ -1,9 +1,13 @@
 """The classification pipeline (SPEC 4.1): normalize → tokenize → rules → model → fallback.
 
+What it reads of a message is bounded first (`engine.classify.bounds`).
+
 A rule match wins with confidence 1.0. Otherwise the direction's model answers if its
 top intent reaches that intent's threshold; below it, or without a model, the message
 is `other` (source `fallback`), carrying the model's view as alternatives so a reader
-can see what it almost was.
+can see what it almost was. A model with an encoder stage (a cascade) hands the messages
+its fast model is unsure of, or would give a costly intent, to the sentence encoder;
+an answer that stage gives has source `encoder`.
 
 A customer's message is judged by everything it says: when no rule decides a message
 of several sentences, each sentence is classified, and one that asks or tells something
@@ -20,11 +24,12 @@ from disk is `engine.classify.loading`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
+from typing import Literal
 
+from engine.classify.bounds import bounded
 from engine.classify.intent_rules import IntentRules
 from engine.classify.normalize import normalize
-from engine.classify.ports import IntentScorer, LemmaIntentScorer
+from engine.classify.ports import CascadeIntentScorer, IntentScorer, LemmaIntentScorer
 from engine.classify.rule_matcher import IntentRuleMatcher
 from engine.classify.sentences import sentence_spans
 from engine.classify.tokens import TokenizedText, Tokenizer, is_decoration, shared_tokenizer
@@ -84,6 +89,13 @@ class Classifier:
             for direction, scorer in self.scorers.items()
             if isinstance(scorer, LemmaIntentScorer)
         }
+        self._cascades: dict[
+            Direction, Callable[[str, str], tuple[list[tuple[str, float]], bool]]
+        ] = {
+            direction: scorer.predict_proba_cascade
+            for direction, scorer in self.scorers.items()
+            if isinstance(scorer, CascadeIntentScorer)
+        }
         for direction, scorer in self.scorers.items():
             if scorer.direction != direction:
                 raise ValueError(
@@ -91,21 +103,14 @@ class Classifier:
                     f"{scorer.direction} messages"
                 )
 
-    @classmethod
-    def from_paths(cls, rules_dir: Path | str, models_dir: Path | str | None) -> Classifier:
-        """Rules from `rules_dir`, models from `models_dir/<direction>` (see `loading`)."""
-        from engine.classify.loading import load_classifier
-
-        return load_classifier(rules_dir, models_dir)
-
     def classify(self, text: str, direction: Direction) -> Classification:
         """The intent of one message (the text as the customer or agent wrote it)."""
-        return self.classify_tokens(self.tokenizer(normalize(text)), direction)
+        return self.classify_tokens(self.tokenizer(normalize(bounded(text))), direction)
 
     def classify_batch(self, texts: Sequence[str], direction: Direction) -> list[Classification]:
         """`classify` for many messages of one direction."""
         tokenize = self.tokenizer
-        return [self.classify_tokens(tokenize(normalize(t)), direction) for t in texts]
+        return [self.classify_tokens(tokenize(normalize(bounded(t))), direction) for t in texts]
 
     def classify_tokens(self, tokens: TokenizedText, direction: Direction) -> Classification:
         """Rules, then model, then fallback, for an already tokenized message; a
@@ -125,11 +130,17 @@ class Classifier:
         scorer = self.scorers.get(direction)
         if scorer is None or not tokens.text:
             return Classification(FALLBACK_INTENT, 0.0, "fallback")
+        cascade = self._cascades.get(direction)
+        if cascade is not None:
+            ranked, encoded = cascade(" ".join(tokens.lemmas), tokens.text)
+            return _from_model(
+                scorer, ranked, "encoder" if encoded else "model", self.escalation_floor
+            )
         if direction in self._from_lemmas:
             ranked = self._from_lemmas[direction](" ".join(tokens.lemmas))
         else:
             ranked = scorer.predict_proba(tokens.text)
-        return _from_model(scorer, ranked, self.escalation_floor)
+        return _from_model(scorer, ranked, "model", self.escalation_floor)
 
     def _combine_sentences(
         self, tokens: TokenizedText, spans: list[tuple[int, int]], whole: Classification
@@ -148,7 +159,7 @@ class Classifier:
             # model calls it an escalation (the rules already looked at the whole
             # message for distress, fraud and asks for a person).
             substantive = part.intent == FALLBACK_INTENT or (
-                part.intent in ESCALATION_INTENTS and part.source == "model"
+                part.intent in ESCALATION_INTENTS and part.source in ("model", "encoder")
             )
             if substantive:
                 return Classification(
@@ -182,7 +193,10 @@ class Classifier:
 
 
 def _from_model(
-    scorer: IntentScorer, ranked: list[tuple[str, float]], escalation_floor: float = 0.0
+    scorer: IntentScorer,
+    ranked: list[tuple[str, float]],
+    source: Literal["model", "encoder"] = "model",
+    escalation_floor: float = 0.0,
 ) -> Classification:
     if not ranked:
         return Classification(FALLBACK_INTENT, 0.0, "fallback", model_version=scorer.version)
@@ -195,7 +209,7 @@ def _from_model(
         return Classification(
             top_intent,
             round(top_probability, 4),
-            "model",
+            source,
             model_version=scorer.version,
             alternatives=alternatives,
         )

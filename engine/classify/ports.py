@@ -54,3 +54,19 @@ class LemmaIntentScorer(IntentScorer, Protocol):
     def predict_proba_lemmas(self, lemma_text: str) -> list[tuple[str, float]]:
         """`predict_proba` of a message given as its lemma text."""
         ...
+
+
+@runtime_checkable
+class CascadeIntentScorer(IntentScorer, Protocol):
+    """A scorer with a second, slower stage (the sentence encoder) for hard messages.
+
+    It reads the lemma text for its fast model and the normalised text for the encoder,
+    and says which stage decided, so a classification can report it (source `encoder`).
+    """
+
+    def predict_proba_cascade(
+        self, lemma_text: str, text: str
+    ) -> tuple[list[tuple[str, float]], bool]:
+        """(intent, probability) for every label, most probable first; and whether the
+        encoder stage decided."""
+        ...

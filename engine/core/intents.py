@@ -11,7 +11,9 @@ DIRECTIONS: tuple[Direction, ...] = ("inbound", "outbound")
 #: Every direction has this intent: the fallback when nothing more specific applies.
 FALLBACK_INTENT = "other"
 
-ClassificationSource = Literal["rule", "model", "fallback"]
+#: What decided: an intent rule, the fast model, the sentence-encoder stage of a cascade
+#: model, or nothing (the fallback).
+ClassificationSource = Literal["rule", "model", "encoder", "fallback"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""`tidal token create`: issue an API token."""
+"""`tidal token create | list | revoke`: issue, list and revoke API tokens."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
+
+DbOption = Annotated[
+    str, typer.Option(help="Database URL (postgresql+psycopg://...) or SQLite file path.")
+]
 
 app = typer.Typer(help="API tokens (stored hashed).", no_args_is_help=True)
 
@@ -21,9 +25,7 @@ class RoleChoice(StrEnum):
 def create(
     role: Annotated[RoleChoice, typer.Option(help="The token's role.")],
     agent: Annotated[str | None, typer.Option(help="The agent id an agent token acts for.")] = None,
-    db: Annotated[
-        str, typer.Option(help="Database URL (postgresql+psycopg://...) or SQLite file path.")
-    ] = "tidal.db",
+    db: DbOption = "tidal.db",
     label: Annotated[str | None, typer.Option(help="A note on what the token is for.")] = None,
 ) -> None:
     """Create a token and print it alone on the last line (works on a new database too)."""
@@ -44,3 +46,56 @@ def create(
     scope = f" for agent {agent}" if agent else ""
     typer.echo(f"Created a token with role {role.value}{scope}. It is shown only once:", err=True)
     typer.echo(token)
+
+
+@app.command("list")
+def list_(
+    db: DbOption = "tidal.db",
+    json_lines: Annotated[
+        bool, typer.Option("--json", help="One JSON object per token instead of a table.")
+    ] = False,
+) -> None:
+    """Every token: id, role, agent, label, created, revoked. Secrets are never shown
+    (only their hashes are stored)."""
+    import orjson
+
+    from service.cli.serve import database_url
+    from service.persistence.store import make_engine
+    from service.persistence.tokens import list_tokens
+
+    engine = make_engine(database_url(db))
+    try:
+        tokens = list_tokens(engine)
+    finally:
+        engine.dispose()
+    if json_lines:
+        for t in tokens:
+            typer.echo(orjson.dumps(t.as_json()).decode())
+        return
+    typer.echo(f"{'ID':>5}  {'ROLE':<10}  {'AGENT':<16}  {'CREATED':<20}  {'REVOKED':<7}  LABEL")
+    for t in tokens:
+        created = t.created_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        typer.echo(
+            f"{t.id:>5}  {t.role:<10}  {t.agent_id or '-':<16}  {created:<20}  "
+            f"{'yes' if t.revoked else 'no':<7}  {t.label or ''}"
+        )
+
+
+@app.command("revoke")
+def revoke(
+    token_id: Annotated[int, typer.Argument(min=1, help="The token's id (see `token list`).")],
+    db: DbOption = "tidal.db",
+) -> None:
+    """Revoke a token: running services refuse it within 5 seconds."""
+    from service.cli.serve import database_url
+    from service.persistence.store import make_engine
+    from service.persistence.tokens import revoke_token
+
+    engine = make_engine(database_url(db))
+    try:
+        revoked = revoke_token(engine, token_id)
+    finally:
+        engine.dispose()
+    if revoked is None:
+        raise typer.BadParameter(f"no token with id {token_id}", param_hint="TOKEN_ID")
+    typer.echo(f"Revoked token {revoked.id} (role {revoked.role}).")

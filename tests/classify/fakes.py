@@ -44,3 +44,17 @@ def rules_from_yaml(tmp_path: Path, **files: str) -> IntentRules:
 
 def shipped_rules() -> IntentRules:
     return load_intent_rules(intent_rule_files(SHIPPED_RULES))
+
+
+@dataclass
+class FakeCascadeScorer(FakeScorer):
+    """A FakeScorer with an encoder stage that decides the texts listed in `encoded`."""
+
+    encoded: set[str] = field(default_factory=set)
+    cascade_calls: list[tuple[str, str]] = field(default_factory=list)
+
+    def predict_proba_cascade(
+        self, lemma_text: str, text: str
+    ) -> tuple[list[tuple[str, float]], bool]:
+        self.cascade_calls.append((lemma_text, text))
+        return self.answers.get(text, self.default), text in self.encoded

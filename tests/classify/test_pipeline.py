@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.classify.loading import load_rules
+from engine.classify.loading import load_classifier, load_rules
 from engine.classify.pipeline import Classifier
 from engine.core.intents import Alternative, Classification
 from engine.rulesio.errors import FilesInvalid
-from tests.classify.fakes import SHIPPED_RULES, FakeScorer, rules_from_yaml
+from tests.classify.fakes import SHIPPED_RULES, FakeCascadeScorer, FakeScorer, rules_from_yaml
 
 RULES = """
 rules:
@@ -123,8 +123,8 @@ def test_load_rules_reports_errors_of_engine_and_intent_files_together(tmp_path:
     ]
 
 
-def test_from_paths_loads_shipped_rules_without_models(tmp_path: Path) -> None:
-    classifier = Classifier.from_paths(str(SHIPPED_RULES), str(tmp_path / "no-models"))
+def test_load_classifier_reads_shipped_rules_without_models(tmp_path: Path) -> None:
+    classifier = load_classifier(str(SHIPPED_RULES), str(tmp_path / "no-models"))
     assert classifier.scorers == {}
     assert classifier.classify("no thanks", "inbound").rule_id == "inbound-deny"
 
@@ -253,3 +253,31 @@ def test_the_model_escalates_only_above_the_escalation_floor(
     )
     result = _classifier(tmp_path, scorer).classify("I need a ticket to Denver please", "inbound")
     assert result.intent == expected
+
+
+def test_an_answer_of_the_encoder_stage_has_source_encoder(tmp_path: Path) -> None:
+    scorer = FakeCascadeScorer(
+        "inbound",
+        answers={"No, thank you": [("deny", 0.9), ("other", 0.1)]},
+        default=[("other", 0.95), ("deny", 0.05)],
+        encoded={"No, thank you"},
+    )
+    classifier = Classifier(rules_from_yaml(tmp_path, mine=RULES), {"inbound": scorer})
+    encoded = classifier.classify("No,   thank you", "inbound")
+    fast = classifier.classify("where is my parcel", "inbound")
+    assert (encoded.intent, encoded.source) == ("deny", "encoder")
+    assert (fast.intent, fast.source) == ("other", "model")
+    # The encoder gets the normalised text, the fast model the lemmas.
+    assert scorer.cascade_calls[0] == ("no , thank you", "No, thank you")
+
+
+def test_an_encoder_answer_below_its_threshold_falls_back(tmp_path: Path) -> None:
+    scorer = FakeCascadeScorer(
+        "inbound",
+        default=[("urgent", 0.6), ("other", 0.4)],
+        thresholds={"urgent": 0.8},
+        encoded={"a used one"},
+    )
+    classifier = Classifier(rules_from_yaml(tmp_path, mine=RULES), {"inbound": scorer})
+    result = classifier.classify("a used one", "inbound")
+    assert (result.intent, result.source) == ("other", "fallback")

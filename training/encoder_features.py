@@ -1,0 +1,44 @@
+"""The sentence-encoder feature block of the training pipeline (a scikit-learn transformer).
+
+Reads the raw messages (the encoder wants sentences as people wrote them, not lemmas),
+normalises them as the service does (`engine.classify.normalize`) and gives each its
+sentence embedding (`engine.classify.encoder`, 384 unit-length columns) times `weight`,
+which sets how much the encoder weighs against the unit-norm TF-IDF blocks. The fitted
+block records the encoder's sha256, which the exported model keeps: a model is refused
+with another encoder than the one it learnt from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from engine.classify.encoder import shared_encoder
+from engine.classify.normalize import normalize
+
+
+class EncoderFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+    """Raw texts -> `weight` x their sentence embeddings (dense)."""
+
+    def __init__(self, weight: float = 2.0, workers: int = 2) -> None:
+        self.weight = weight
+        self.workers = workers
+
+    def fit(self, texts: Iterable[str], y: Any = None) -> EncoderFeatures:
+        """Nothing to learn; records which encoder the columns come from."""
+        encoder = shared_encoder()
+        self.encoder_sha256_ = encoder.sha256
+        self.dimensions_ = encoder.dimensions
+        return self
+
+    def transform(self, texts: Iterable[str]) -> NDArray[np.float32]:
+        check_is_fitted(self, "encoder_sha256_")
+        normalised = [normalize(text) for text in texts]
+        embeddings = shared_encoder().embed(normalised, workers=self.workers)
+        scaled: NDArray[np.float32] = embeddings * np.float32(self.weight)
+        return scaled
