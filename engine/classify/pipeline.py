@@ -168,11 +168,10 @@ class Classifier:
                     part.source if part.intent == FALLBACK_INTENT else "fallback",
                     rule_id=part.rule_id,
                     model_version=part.model_version or whole.model_version,
-                    alternatives=_without(whole.alternatives, FALLBACK_INTENT)
-                    or (
-                        (Alternative(whole.intent, whole.confidence),)
-                        if whole.intent != FALLBACK_INTENT
-                        else ()
+                    # what the whole message looked like first, then its runners-up
+                    alternatives=_without(
+                        (Alternative(whole.intent, whole.confidence), *whole.alternatives),
+                        FALLBACK_INTENT,
                     ),
                 )
             parts.append(part)
