@@ -105,8 +105,8 @@ def train(
         ),
     ] = False,
     encoder_weight: Annotated[
-        float, typer.Option("--encoder-weight", min=0.01, help="Weight of the encoder columns.")
-    ] = 2.0,
+        float, typer.Option("--encoder-weight", min=0.01, help="Weight of the encoder's logits.")
+    ] = 0.75,
     encoder_gate: Annotated[
         float,
         typer.Option(
@@ -441,7 +441,7 @@ def _cross_validate(model: IntentModel, data: Path, folds: int) -> None:
             encoder_weight=float(encoder.get("weight", 0.0)),
             encoder_gate=float(encoder.get("gate", 0.9)),
             encoder_confirm=tuple(encoder.get("confirm", ())),
-            encoder_C=encoder.get("C"),
+            encoder_C=float(encoder.get("C", 10.0)),
             encoder_confirm_floor=float(encoder.get("confirm_floor", 0.05)),
         ).fit(list(texts[train]), list(labels[train]))
         result = score(list(labels[test]), list(fitted.predict(list(texts[test]))), model.labels)

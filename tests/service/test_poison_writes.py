@@ -1,9 +1,10 @@
 """Writes the database cannot store, sent through the API: each is answered with a
 problem on its own, the service keeps serving, and a retry meets the same answer.
 
-These bodies are built by hand (raw JSON text), as a hostile client sends them. The
-writer's defence is tested here through the whole service; `test_write_faults` tests
-it against a fake store for kinds of failure the API cannot produce.
+These bodies are built by hand (raw JSON text), as a hostile client sends them. Two
+defences stand in the way: validation at the edge, then the writer, which isolates any
+write the database refuses (`service.write_faults`); `test_write_faults` tests the
+writer's alone, against a fake store, for kinds of failure the edge lets through.
 """
 
 from __future__ import annotations
