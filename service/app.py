@@ -28,8 +28,10 @@ from starlette.types import Message, Receive, Scope, Send
 from engine.core.errors import EngineError
 from service.api import admin, agents, conversations, events, messages, operations, queue
 from service.api.deps import json_response
+from service.api.openapi import document_errors
 from service.api.operations import METRICS_MEDIA_TYPE
 from service.api.schemas import MessageIn
+from service.api_docs import add_api_docs
 from service.config import Settings
 from service.forwarding import Forwarder
 from service.hot_route import PATH as HOT_PATH
@@ -37,6 +39,7 @@ from service.hot_route import MessageRoute
 from service.lifecycle import Running, activate, deactivate
 from service.metrics import Metrics
 from service.middleware import ServiceMiddleware, observe_request
+from service.persistence.faults import is_unavailable
 from service.persistence.store import DurableStore
 from service.problems import (
     ENGINE_ERROR_STATUS,
@@ -45,7 +48,9 @@ from service.problems import (
     problem_handler,
     problem_response,
 )
+from service.route_check import RouteCheck
 from service.rules import ActiveRules
+from service.write_faults import unavailable
 from service.writer_lock import WriterLock, writer_lock_for
 
 log = logging.getLogger("tidal.app")
@@ -102,6 +107,8 @@ async def _engine_handler(request: Request, exc: Exception) -> Response:
 
 
 async def _internal_handler(request: Request, exc: Exception) -> Response:
+    if is_unavailable(exc):  # a read while the database is unreachable
+        return problem_response(unavailable(), request.url.path)
     log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
     return problem_response(
         Problem("internal", "unexpected error; see the service log"), request.url.path
@@ -110,7 +117,7 @@ async def _internal_handler(request: Request, exc: Exception) -> Response:
 
 def create_app(
     settings: Settings, *, rules: ActiveRules | None = None, access_log: bool = True
-) -> FastAPI:
+) -> TidalApp:
     """The Tidal HTTP service for `settings` (nothing starts until the lifespan runs).
 
     `rules` may be passed when already loaded (validated by the caller); otherwise the
@@ -189,14 +196,18 @@ def create_app(
         "`Authorization: Bearer <token>`.",
         lifespan=lifespan,
         exception_handlers=_all_error_handlers(),
+        docs_url=None,  # FastAPI's page loads Swagger UI from a CDN: see service.api_docs
+        redoc_url=None,
     )
     for module in (messages, conversations, agents, queue, events, admin, operations):
         app.include_router(module.router)
+    add_api_docs(app)
     if settings.serve_desk and DESK_DIR.is_dir():
         app.mount("/desk", StaticFiles(directory=DESK_DIR, html=True), name="desk")
         app.mount("/", StaticFiles(directory=DESK_DIR, html=True), name="desk-root")
 
     _add_problem_schema(app)
+    app.add_middleware(RouteCheck, openapi_paths=lambda: app.openapi()["paths"])
     app.add_middleware(
         ServiceMiddleware,
         metrics=metrics,
@@ -229,6 +240,11 @@ class TidalApp(FastAPI):
     forwarder: Forwarder | None = None
     standby_metrics: Metrics | None = None
     log_access = True
+
+    def begin_stopping(self) -> None:
+        """A stop was asked for: start nothing new from now on (see `service.lifecycle`)."""
+        if self.running is not None:
+            self.running.services.stopping = True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -320,6 +336,8 @@ async def expected_error_response(request: Request, exc: Exception) -> Response 
     """The problem response for an expected error (as the app's handlers give it), or
     None for anything else."""
     handler = next((h for kind, h in _ERROR_HANDLERS.items() if isinstance(exc, kind)), None)
+    if handler is None and is_unavailable(exc):  # a read while the database is unreachable
+        return problem_response(unavailable(), request.url.path)
     return await handler(request, exc) if handler is not None else None
 
 
@@ -339,6 +357,7 @@ def _add_problem_schema(app: FastAPI) -> None:
             for name, definition in extra.pop("$defs", {}).items():
                 components.setdefault(name, definition)
             components.setdefault(model.__name__, extra)
+        document_errors(schema)
         app.openapi_schema = schema
         return schema
 

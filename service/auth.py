@@ -7,6 +7,9 @@ conversations are those assigned to it or last served by it.
 
 from __future__ import annotations
 
+import logging
+import time
+from dataclasses import dataclass
 from typing import Annotated
 
 import anyio
@@ -18,30 +21,70 @@ from service.persistence.store import DurableStore
 from service.problems import Problem
 from service.tokens import Principal, Role, hash_token
 
+log = logging.getLogger("tidal.auth")
 bearer = HTTPBearer(
     auto_error=False,
     description="A Tidal token: `tidal token create --role service|agent|supervisor|admin`.",
 )
 
 
-class Authenticator:
-    """Resolves tokens to principals; known tokens are cached by hash."""
+#: how long a token found valid is trusted before the database is asked again: a token
+#: revoked by another process (`tidal token revoke`) is refused within this (plus one
+#: lookup); one revoked through this service's API is refused at once
+RECHECK_SECONDS = 2.0
 
-    def __init__(self, store: DurableStore) -> None:
+
+@dataclass(slots=True)
+class _Checked:
+    principal: Principal
+    #: `time.monotonic()` of the last lookup that found the token valid
+    at: float
+
+
+class Authenticator:
+    """Resolves tokens to principals; tokens found valid are cached by hash and looked
+    up again once `RECHECK_SECONDS` old (one request re-checks, the others meanwhile
+    keep the cached answer)."""
+
+    def __init__(self, store: DurableStore, recheck_seconds: float = RECHECK_SECONDS) -> None:
         self._store = store
-        self._known: dict[str, Principal] = {}
+        self._recheck = recheck_seconds
+        self._known: dict[str, _Checked] = {}
+        #: tokens revoked through this service (a lookup already under way may not
+        #: have seen the revocation yet)
+        self._revoked: set[int] = set()
 
     async def principal(self, token: str | None) -> Principal:
         if not token:
             raise Problem("unauthorized", "send `Authorization: Bearer <token>`")
         digest = hash_token(token)
-        found = self._known.get(digest)
-        if found is None:
+        now = time.monotonic()
+        known = self._known.get(digest)
+        if known is not None:
+            if now - known.at < self._recheck:
+                return known.principal
+            known.at = now  # this request re-checks; the others need not wait for it
+        try:
             found = await anyio.to_thread.run_sync(self._store.principal_for, digest)
-            if found is None:
-                raise Problem("unauthorized", "unknown or revoked token")
-            self._known[digest] = found
+        except Exception:
+            if known is None:
+                raise
+            # while the database cannot be read no token can be revoked in it either:
+            # the token stays valid until it can be checked again
+            log.warning("token re-check failed; the cached answer stands", exc_info=True)
+            return known.principal
+        if found is None or found.token_id in self._revoked:
+            self._known.pop(digest, None)
+            raise Problem("unauthorized", "unknown or revoked token")
+        self._known[digest] = _Checked(found, now)
         return found
+
+    def refuse(self, token_id: int) -> None:
+        """Refuse a token from now on (it was revoked through this service)."""
+        self._revoked.add(token_id)
+        for digest, checked in list(self._known.items()):
+            if checked.principal.token_id == token_id:
+                del self._known[digest]
 
 
 def bearer_token(request: Request) -> str | None:
@@ -64,7 +107,10 @@ Caller = Annotated[Principal, Depends(current_principal)]
 
 
 def require_role(principal: Principal, *roles: Role) -> None:
-    """403 unless the principal has one of `roles`."""
+    """403 unless the principal has one of `roles`; an admin may do what a supervisor may
+    (so the token printed at first start opens the desk's supervisor view)."""
+    if principal.role is Role.ADMIN and Role.SUPERVISOR in roles:
+        return
     if principal.role not in roles:
         allowed = ", ".join(str(r) for r in roles)
         raise Problem("forbidden", f"the {principal.role} role may not do this (needs: {allowed})")

@@ -186,13 +186,14 @@ class ClassifierProcess:
             _settle(self._in_flight.popleft())
         _settle(self._queued_futures)
 
-    async def close(self) -> None:
-        """Stop the helper: it answers what it was sent, then sees its stdin close."""
+    async def close(self, grace_seconds: float = 5.0) -> None:
+        """Stop the helper: it answers what it was sent, then sees its stdin close; it
+        is killed if it has not ended after `grace_seconds`."""
         if self.alive:
             self.alive = False
             self._metrics.classifier_process_up.set(0)
         self._watchdog.cancel()
-        await _end(self._process)
+        await _end(self._process, grace_seconds)
         self._answers.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._answers
@@ -217,13 +218,13 @@ def _kill(process: asyncio.subprocess.Process) -> None:
         process.kill()
 
 
-async def _end(process: asyncio.subprocess.Process) -> None:
+async def _end(process: asyncio.subprocess.Process, grace_seconds: float = 5.0) -> None:
     """Close the helper's stdin (it exits at its end) and wait; kill it if it lingers."""
     if process.stdin is not None:
         with contextlib.suppress(OSError, RuntimeError):
             process.stdin.close()
     try:
-        await asyncio.wait_for(process.wait(), 5)
+        await asyncio.wait_for(process.wait(), grace_seconds)
     except TimeoutError:
         _kill(process)
         await process.wait()

@@ -6,7 +6,8 @@ doubles the pause, up to `MAX_PAUSE_SECONDS`, so a helper that cannot run (a tex
 crashes it, a machine out of memory) costs a start now and then rather than a loop of
 starts; a helper that stayed up for `HEALTHY_SECONDS` resets it. Meanwhile messages are
 classified in-process, as whenever no helper serves. Starting takes the reload lock,
-so a reload and a restart never both start one.
+so a reload and a restart never both start one. Once the service is stopping
+(`Services.stopping`) no helper is started again.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ async def keep_classifier_process(services: Services) -> None:
     loop = asyncio.get_running_loop()
     first_pause = settings.classifier_restart_seconds
     pause, started_at = first_pause, loop.time()
-    while True:
+    while not services.stopping:
         await asyncio.sleep(CHECK_SECONDS)
         helper = services.classifier_process
         if services.reload_lock.locked():
@@ -45,6 +46,8 @@ async def keep_classifier_process(services: Services) -> None:
             continue
         await asyncio.sleep(pause)
         async with services.reload_lock:
+            if services.stopping:
+                return  # a helper started now would outlive the service's stop
             current = services.classifier_process
             if current is not None and current.alive:
                 continue  # a reload started one meanwhile

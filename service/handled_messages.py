@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 
 from rbloom import Bloom
 
-from engine.core.model import MessageOutcome
+from engine.core.model import Agent, Conversation, MessageOutcome
 from engine.core.store import InMemoryStore
 
 #: durable outcomes kept in memory for quick retries (a few kB each)
@@ -138,6 +138,29 @@ class HandledMessages(InMemoryStore):
     def restore_id(self, message_id: str) -> None:
         """A durable message handled before, known by its id alone."""
         self._seen.add(message_id)
+
+    def rewind(
+        self,
+        conversation_ids: Iterable[str],
+        agent_ids: Iterable[str],
+        stored_conversations: Iterable[Conversation],
+        stored_agents: Iterable[Agent],
+    ) -> None:
+        """Forget what a failed commit did: the named records become what the database
+        holds (removed when it holds none) and outcomes not known to be durable go.
+
+        Their ids stay in the filter; asking for one costs a database read, which
+        answers for the database (where a commit that failed in flight may have landed).
+        """
+        for conversation_id in conversation_ids:
+            self._conversations.pop(conversation_id, None)
+        for agent_id in agent_ids:
+            self._agents.pop(agent_id, None)
+        for conversation in stored_conversations:
+            self.put_conversation(conversation)
+        for agent in stored_agents:
+            self.put_agent(agent)
+        self._unconfirmed.clear()
 
     def _keep_recent(self, outcome: MessageOutcome) -> None:
         self._recent[outcome.message_id] = outcome

@@ -23,8 +23,15 @@ from starlette.types import Receive, Scope, Send
 
 from service.api.messages import accept_message
 from service.metrics import Metrics
-from service.middleware import content_length, observe_request, read_body, too_large_problem
-from service.problems import Problem, problem_response
+from service.middleware import (
+    content_length,
+    internal_problem,
+    observe_request,
+    read_body,
+    too_large_problem,
+)
+from service.problems import problem_response
+from service.route_check import content_type_of, is_json, unsupported_media_type
 from service.services import Services
 
 PATH = "/v1/messages"
@@ -86,6 +93,8 @@ class MessageRoute:
         declared = content_length(scope)
         if declared is not None and declared > self._limit:
             raise too_large_problem(self._limit)
+        if not is_json(content_type_of(scope)):
+            raise unsupported_media_type()
 
         async def body() -> bytes:
             return await read_body(receive, self._limit)
@@ -98,7 +107,7 @@ class MessageRoute:
         if response is not None:
             return response
         log.error("unhandled error", exc_info=exc, extra={"path": scope["path"]})
-        return _internal_error(scope["path"])
+        return problem_response(internal_problem(), scope["path"])
 
 
 def _bearer_token(scope: Scope) -> str | None:
@@ -109,7 +118,3 @@ def _bearer_token(scope: Scope) -> str | None:
             token = token.strip()
             return token if scheme.lower() == "bearer" and token else None
     return None
-
-
-def _internal_error(path: str) -> Response:
-    return problem_response(Problem("internal", "unexpected error; see the service log"), path)

@@ -23,6 +23,11 @@ from service.rules import ActiveRules
 from service.services import Services, start_classifier_process, start_services, stop_services
 from service.timers import run_timers
 
+#: seconds the classifier process may take to end at shutdown before it is killed
+HELPER_STOP_SECONDS = 1.0
+#: seconds the engine thread may take to finish queued work at shutdown
+ENGINE_STOP_SECONDS = 3.0
+
 
 @dataclass
 class Running:
@@ -64,18 +69,22 @@ async def activate(settings: Settings, metrics: Metrics, rules: ActiveRules | No
 
 
 async def deactivate(running: Running) -> None:
-    """Stop what `activate` started (after the server stopped taking requests)."""
+    """Stop what `activate` started (after the server stopped taking requests).
+
+    Bounded whatever is in flight: the classifier process gets `HELPER_STOP_SECONDS` to
+    end before it is killed, and the engine thread `ENGINE_STOP_SECONDS` to finish
+    queued work; work still running then was never answered and ends with the process
+    (answers are only given after their commit, so nothing acknowledged is lost)."""
+    services = running.services
+    services.stopping = True
     for task in running.tasks:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-    services = running.services
     services.hub.close_all()
-    # any request still waiting on the helper is classified on the engine thread,
-    # which finishes them before stopping
     if services.classifier_process is not None:
-        await services.classifier_process.close()
-    await anyio.to_thread.run_sync(stop_services, services)
+        await services.classifier_process.close(grace_seconds=HELPER_STOP_SECONDS)
+    await anyio.to_thread.run_sync(stop_services, services, ENGINE_STOP_SECONDS)
 
 
 async def _discard(starting: asyncio.Task[ClassifierProcess | None]) -> None:

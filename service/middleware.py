@@ -17,6 +17,7 @@ from service.metrics import Metrics
 from service.problems import Problem, problem_response
 
 access_log = logging.getLogger("tidal.access")
+log = logging.getLogger("tidal.app")
 
 
 class BodyTooLarge(HTTPException):
@@ -83,6 +84,15 @@ class ServiceMiddleware:
                 raise
             status = 413
             await problem_response(too_large_problem(limit), scope["path"])(scope, receive, send)
+        except Exception as exc:
+            # answered here rather than by Starlette's outermost handler, which sends the
+            # 500 but then re-raises, so the server drops the connection with it (and the
+            # client's next request on that keep-alive connection fails)
+            if response_started:
+                raise
+            status = 500
+            log.error("unhandled error", exc_info=exc, extra={"path": scope["path"]})
+            await problem_response(internal_problem(), scope["path"])(scope, receive, send)
         finally:
             self._observe(scope, status, started)
 
@@ -137,6 +147,11 @@ def content_length(scope: Scope) -> int | None:
             except ValueError:
                 return None
     return None
+
+
+def internal_problem() -> Problem:
+    """What an unexpected error answers (the details go to the service log only)."""
+    return Problem("internal", "unexpected error; see the service log")
 
 
 def too_large_problem(limit: int) -> Problem:

@@ -115,12 +115,33 @@ def problem_response(problem: Problem, instance: str | None = None) -> Response:
     headers = dict(problem.headers)
     if problem.status == 401:
         headers.setdefault("WWW-Authenticate", 'Bearer realm="tidal"')
+    body = problem.body(instance)
+    try:
+        content = orjson.dumps(body)
+    except TypeError:  # e.g. a lone surrogate from the request, echoed in a field name
+        content = orjson.dumps(encodable(body))
     return Response(
-        content=orjson.dumps(problem.body(instance)),
+        content=content,
         status_code=problem.status,
         media_type=PROBLEM_MEDIA_TYPE,
         headers=headers,
     )
+
+
+def encodable(value: Any) -> Any:
+    """`value` with every string made valid UTF-8 (lone surrogates as `\\udXXX`) and
+    anything else JSON cannot hold as its text."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, Mapping):
+        return {encodable(str(k)): encodable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [encodable(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**63:
+        return str(value)
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return encodable(str(value))
 
 
 async def problem_handler(request: Request, exc: Exception) -> Response:
@@ -137,7 +158,6 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     for status in statuses:
         types = ", ".join(described.get(status, [])) or "an engine error type"
         out[status] = {
-            "model": ProblemDetail,
             "description": f"Problem document (type: {types}).",
             "content": {
                 PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDetail"}}

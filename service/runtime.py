@@ -10,6 +10,11 @@ during a commit queue up and share the next one.
 
 Read-only jobs travel the same path (with nothing to write), so a read never sees
 state that is not yet durable.
+
+A commit that fails takes nothing down (`GroupCommitter`, `service.write_faults`):
+memory goes back to what the database holds, the requests at fault are answered with a
+problem and the others commit; while the database is unreachable every call answers
+503, and the engine thread tries it again every `PROBE_SECONDS` until it answers.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import contextlib
 import logging
 import queue
 import threading
+import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,8 +34,17 @@ from typing import Any, Generic, TypeVar
 from engine.core.engine import Engine
 from engine.core.model import Changes
 from service.metrics import Metrics
-from service.persistence.store import CommitBatch, DurableStore, StoredEvent, event_rows_for
+from service.persistence.store import CommitBatch, StaleWriter, StoredEvent, event_rows_for
 from service.problems import Problem
+from service.write_faults import (
+    PROBE_SECONDS,
+    Rewind,
+    Touched,
+    WriterStore,
+    refused,
+    stale_writer,
+    unavailable,
+)
 
 T = TypeVar("T")
 log = logging.getLogger("tidal.runtime")
@@ -42,6 +58,8 @@ class Ticket(Generic[T]):
     value: Any = None
     error: BaseException | None = None
     batch: CommitBatch = field(default_factory=CommitBatch)
+    #: runs the job (again): after a failed commit its group is run anew, in parts
+    run: Callable[[], None] = lambda: None
 
 
 def batch_from_changes(
@@ -73,39 +91,115 @@ def merge(batches: list[CommitBatch]) -> CommitBatch:
 
 
 class GroupCommitter:
-    """Commits a group of tickets in one transaction, then reports the group done."""
+    """Commits a group of tickets in one transaction, then reports the group done.
+
+    A failed commit never wedges the writer (see `service.write_faults`): memory is put
+    back to the database's state, then either the database is unreachable (`failure`
+    is set until `recover` reaches it) or the group is run again and committed in
+    halves until the requests at fault are alone; those are answered with a problem.
+    Runs on the engine thread only.
+    """
 
     def __init__(
         self,
-        store: DurableStore,
+        store: WriterStore,
         deliver: Callable[
             [list[Ticket[Any]], CommitBatch, list[StoredEvent], BaseException | None], None
         ],
         metrics: Metrics,
+        rewind: Callable[[Touched], bool],
         on_durable: Callable[[CommitBatch], None] | None = None,
     ) -> None:
+        """`rewind(touched)` puts memory back for the touched records and commits what
+        rebuilding it changed; False when the database could not be read."""
         self._store = store
         self._deliver = deliver
         self._metrics = metrics
+        self._rewind = rewind
         self._on_durable = on_durable
+        #: why changes are refused now (the database is unreachable, or another service
+        #: became its writer); None while commits work
         self.failure: BaseException | None = None
+        #: records changed in memory but not in the database while `failure` is set
+        self.touched = Touched()
 
     def commit(self, group: list[Ticket[Any]]) -> None:
+        error = self._try(group)
+        if error is None:
+            return
+        log.error("commit failed; looking for the requests at fault", exc_info=error)
+        failed, alone = group, False
+        waiting: deque[list[Ticket[Any]]] = deque()  # parts to run again, in order
+        while True:
+            # undo in memory what the failed part did
+            self.touched.add(merge([t.batch for t in failed]))
+            if isinstance(error, StaleWriter) or not self._rewind(self.touched):
+                self._fail(error, failed + [t for part in waiting for t in part])
+                return
+            self.touched.clear()
+            if alone:  # it failed in its group and again on its own
+                self._refuse(failed[0], error)
+            elif len(failed) == 1:  # once more on its own: the failure may have passed
+                waiting.appendleft(failed)
+            else:
+                half = len(failed) // 2
+                waiting.extendleft([failed[half:], failed[:half]])
+            while waiting:
+                part = waiting.popleft()
+                for ticket in part:
+                    ticket.run()
+                error = self._try(part)
+                if error is not None:
+                    failed, alone = part, len(part) == 1
+                    break
+            else:
+                return
+
+    def _try(self, group: list[Ticket[Any]]) -> BaseException | None:
+        """Commit the group's changes and answer it; the error if the commit failed."""
         batch = merge([t.batch for t in group])
         stored: list[StoredEvent] = []
-        error: BaseException | None = self.failure
-        if error is None and not batch.is_empty():
+        if not batch.is_empty():
             try:
                 with self._metrics.commit_seconds.time():
                     stored = self._store.commit(batch)
-                self._metrics.observe_commit(group_size=len(group), batch=batch)
             except Exception as exc:
-                # memory is now ahead of disk: refuse all further changes (restart restores)
-                log.exception("commit failed; the service stops accepting changes")
-                self.failure = error = exc
-        if error is None and self._on_durable is not None and batch.messages:
+                return exc
+            self._metrics.observe_commit(group_size=len(group), batch=batch)
+        if self._on_durable is not None and batch.messages:
             self._on_durable(batch)
-        self._deliver(group, batch, stored, error)
+        self._deliver(group, batch, stored, None)
+        return None
+
+    def _refuse(self, ticket: Ticket[Any], error: BaseException) -> None:
+        """A request whose changes the database refused alone: they were undone."""
+        log.error(
+            "the database refused one request's changes; it is answered with a problem "
+            "and the service goes on",
+            exc_info=error,
+        )
+        ticket.error = refused(error)
+        self._deliver([ticket], CommitBatch(), [], None)
+
+    def _fail(self, error: BaseException, waiting: list[Ticket[Any]]) -> None:
+        if self.failure is None:
+            log.error(
+                "the database cannot be written; changes are refused until it can",
+                exc_info=error,
+            )
+        self.failure = error
+        self._deliver(waiting, CommitBatch(), [], error)
+
+    def recover(self) -> bool:
+        """Try to reach the database again after a failure; True once it answers."""
+        if self.failure is None:
+            return True
+        if isinstance(self.failure, StaleWriter) or not self._rewind(self.touched):
+            return False
+        log.warning("the database answers again; the service accepts changes")
+        self.touched.clear()
+        self.failure = None
+        return True
 
 
 class Runtime:
@@ -114,24 +208,31 @@ class Runtime:
     def __init__(
         self,
         engine: Engine,
-        store: DurableStore,
+        store: WriterStore,
         metrics: Metrics,
         *,
+        rewind: Rewind,
         on_committed: Callable[[list[StoredEvent], CommitBatch], None],
         on_durable: Callable[[CommitBatch], None] | None = None,
         max_batch: int = 1024,
+        probe_seconds: float = PROBE_SECONDS,
     ) -> None:
         """`on_committed` runs on the event loop after each commit; `on_durable` runs on
-        the engine thread right after it, before the engine runs another job."""
+        the engine thread right after it, before the engine runs another job. `rewind`
+        rebuilds the engine from the database after a failed commit (see
+        `service.write_faults`)."""
         self._engine = engine
+        self._store = store
         self._metrics = metrics
+        self._rewinder = rewind
         self._on_committed = on_committed
         self._max_batch = max_batch
+        self._probe_seconds = probe_seconds
         self._jobs: queue.SimpleQueue[Callable[[], Ticket[Any] | None] | None] = queue.SimpleQueue()
         self._engine_thread = threading.Thread(
             target=self._run_jobs, name="tidal-engine", daemon=True
         )
-        self._committer = GroupCommitter(store, self._deliver, metrics, on_durable)
+        self._committer = GroupCommitter(store, self._deliver, metrics, self._rewind, on_durable)
         self._loop: asyncio.AbstractEventLoop | None = None
         #: set when committed changes hold a timer due before `sleeping_until`
         self.changed = asyncio.Event()
@@ -140,16 +241,23 @@ class Runtime:
 
     @property
     def failure(self) -> BaseException | None:
+        """Why changes are refused now (the database is unreachable), or None."""
         return self._committer.failure
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._engine_thread.start()
 
-    def stop(self) -> None:
-        """Finish every queued job and commit, then end the engine thread."""
+    def stop(self, timeout: float | None = None) -> bool:
+        """Finish every queued job and commit, then end the engine thread. With a
+        `timeout`, give up waiting after it (False): whatever is still running was not
+        answered, and the thread ends with the process."""
         self._jobs.put(None)
-        self._engine_thread.join()
+        self._engine_thread.join(timeout)
+        if self._engine_thread.is_alive():
+            log.warning("the engine thread is still busy; stopping without it")
+            return False
+        return True
 
     def _run_jobs(self) -> None:
         # Group commit on the engine thread: run jobs while more are queued, and commit
@@ -158,11 +266,24 @@ class Runtime:
         # separate writer thread would overlap commits with engine work, but every
         # thread shares one GIL: the writer spent most of each commit waiting for it.
         pending: list[Ticket[Any]] = []
+        next_probe = 0.0
         while True:
             if pending and (len(pending) >= self._max_batch or self._jobs.empty()):
                 self._committer.commit(pending)
                 pending = []
-            job = self._jobs.get()
+            timeout = None
+            if self._committer.failure is not None:
+                # the database was unreachable: try it again now and then
+                now = time.monotonic()
+                if now >= next_probe:
+                    if self._committer.recover():
+                        continue
+                    next_probe = now + self._probe_seconds
+                timeout = max(0.0, next_probe - now)
+            try:
+                job = self._jobs.get(timeout=timeout)
+            except queue.Empty:
+                continue
             if job is None:
                 break
             ticket = job()
@@ -170,6 +291,31 @@ class Runtime:
                 pending.append(ticket)
         if pending:
             self._committer.commit(pending)
+
+    def _rewind(self, touched: Touched) -> bool:
+        """Put memory back to the database's state for `touched` (engine thread);
+        False when the database cannot be read or written."""
+        try:
+            fresh = self._rewinder(self._engine, touched)
+        except Exception as exc:
+            log.warning("cannot read the database to undo a failed commit: %r", exc)
+            return False
+        self._engine = fresh
+        # rebuilding fires timers that came due and hands out queued work, as a restart
+        changes = fresh.drain_changes()
+        if not changes.is_empty():
+            batch = batch_from_changes(changes, {})
+            try:
+                stored = self._store.commit(batch)
+            except Exception as exc:
+                log.warning("cannot commit what rebuilding memory changed: %r", exc)
+                touched.add(batch)
+                return False
+            self._deliver([], batch, stored, None)
+        if self._loop is not None:  # the timer task reads the next deadline again
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(self.changed.set)
+        return True
 
     async def execute(
         self,
@@ -184,12 +330,18 @@ class Runtime:
         `meta` gives key/values to store with the changes. An exception raised by
         `work` is re-raised here, after whatever it changed before raising committed.
         """
-        if self._committer.failure is not None:
-            raise Problem("unavailable", "a database write failed; restart the service")
+        failure = self._committer.failure
+        if failure is not None:
+            raise _refusal(failure)
         loop = asyncio.get_running_loop()
         ticket: Ticket[T] = Ticket(loop.create_future())
 
-        def job() -> Ticket[T]:
+        def run() -> None:
+            ticket.value, ticket.error, ticket.batch = None, None, CommitBatch()
+            failure = self._committer.failure
+            if failure is not None:  # queued before the database became unreachable
+                ticket.error = _refusal(failure)
+                return
             try:
                 ticket.value = work(self._engine)
             except BaseException as exc:  # delivered to the awaiting request
@@ -203,8 +355,12 @@ class Runtime:
                 )
             except BaseException as exc:
                 ticket.error = exc
+
+        def job() -> Ticket[T]:
+            run()
             return ticket
 
+        ticket.run = run
         self._jobs.put(job)
         return await ticket.future
 
@@ -264,10 +420,13 @@ class Runtime:
             if ticket.future.done():  # the client went away; the work is done anyway
                 continue
             if error is not None:
-                ticket.future.set_exception(
-                    Problem("unavailable", "a database write failed; restart the service")
-                )
+                ticket.future.set_exception(_refusal(error))
             elif ticket.error is not None:
                 ticket.future.set_exception(ticket.error)
             else:
                 ticket.future.set_result(ticket.value)
+
+
+def _refusal(failure: BaseException) -> Problem:
+    """The answer while changes are refused for `failure`."""
+    return stale_writer() if isinstance(failure, StaleWriter) else unavailable()

@@ -28,6 +28,7 @@ from service.metrics import Metrics
 from service.persistence.store import CommitBatch, DurableStore, RestoredState, StoredEvent
 from service.rules import ActiveRules, load_active_rules
 from service.runtime import Runtime, batch_from_changes
+from service.write_faults import StoreRewind
 
 log = logging.getLogger("tidal.service")
 
@@ -54,6 +55,9 @@ class Services:
     #: classifies for one generation of `rules` in another process (None: the engine
     #: thread classifies every message)
     classifier_process: ClassifierProcess | None = None
+    #: set once the service began to stop (a signal, or the lifespan ending): nothing
+    #: new is started from then on, such as a replacement classifier process
+    stopping: bool = False
 
 
 async def start_classifier_process(
@@ -159,10 +163,14 @@ def start_services(
     def on_durable(batch: CommitBatch) -> None:
         memory.confirm(outcome.message_id for outcome, _response in batch.messages)
 
+    def on_rewound(rebuilt: Engine) -> None:
+        metrics.track(rebuilt.conversations(), rebuilt.agents())
+
     runtime = Runtime(
         engine,
         store,
         metrics,
+        rewind=StoreRewind(store, memory, on_rewound),
         on_committed=on_committed,
         on_durable=on_durable,
         max_batch=settings.max_commit_batch,
@@ -181,7 +189,8 @@ def start_services(
     )
 
 
-def stop_services(services: Services) -> None:
-    """Finish queued work, then close the database (blocking)."""
-    services.runtime.stop()
-    services.store.close()
+def stop_services(services: Services, timeout: float | None = None) -> None:
+    """Finish queued work (waiting at most `timeout` seconds for it), then close the
+    database (blocking)."""
+    if services.runtime.stop(timeout):
+        services.store.close()

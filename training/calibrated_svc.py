@@ -45,8 +45,13 @@ class _DecisionValues(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return winners
 
 
+#: liblinear's iteration cap: the default 1,000 is too few for the word-vector block on
+#: the grown inbound data; a fit that converges sooner stops at its tolerance unchanged.
+MAX_ITER = 10_000
+
+
 def _fit_svm(X: Any, y: NDArray[Any], C: float, random_state: int) -> LinearSVC:
-    return LinearSVC(C=C, random_state=random_state).fit(X, y)
+    return LinearSVC(C=C, random_state=random_state, max_iter=MAX_ITER).fit(X, y)
 
 
 def fit_calibration(

@@ -16,20 +16,42 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from engine.core.intents import DIRECTIONS, Direction
+from training.cli_folders import folder
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from engine.classify.model import IntentModel
+    from training.dataset import Example
     from training.estimator import IntentClassifier
     from training.evaluation import Evaluation
 
 
-DataOption = Annotated[Path, typer.Option("--data", help="Training data directory.")]
-EvalOption = Annotated[
-    Path, typer.Option("--eval", help="Held-out evaluation directory (never trained on).")
+DataOption = Annotated[
+    Path,
+    typer.Option(
+        "--data",
+        help="Training data directory (default: under $TIDAL_HOME or here).",
+        callback=folder("training data", "pass --data DIR"),
+    ),
 ]
-ModelsOption = Annotated[Path, typer.Option("--models", help="Directory of model directories.")]
+EvalOption = Annotated[
+    Path,
+    typer.Option(
+        "--eval",
+        help="Held-out evaluation directory, never trained on (default: under $TIDAL_HOME "
+        "or here).",
+        callback=folder("held-out evaluation", "pass --eval DIR"),
+    ),
+]
+ModelsOption = Annotated[
+    Path,
+    typer.Option(
+        "--models",
+        help="Directory of model directories (default: under $TIDAL_HOME or here).",
+        callback=folder("models", "pass --models DIR", required=False),
+    ),
+]
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -243,23 +265,83 @@ def _print_evaluation(title: str, evaluation: Evaluation) -> None:
 
 def evaluate(
     model: Annotated[
-        Path, typer.Option("--model", "-m", help="Model directory to evaluate.")
-    ] = Path("models/inbound"),
+        Path | None,
+        typer.Option(
+            "--model",
+            "-m",
+            help="One model directory to evaluate (default: the models in use, "
+            "MODELS/inbound and MODELS/outbound).",
+            show_default=False,
+        ),
+    ] = None,
     against: Annotated[
         Path | None,
-        typer.Option(help="Model to compare with (default: models/<direction>, the one in use)."),
+        typer.Option(help="With --model: the model to compare with (default: MODELS/<direction>)."),
     ] = None,
+    models: ModelsOption = Path("models"),
     eval_dir: EvalOption = Path("training/eval"),
     data: DataOption = Path("training/data"),
     cv: Annotated[
         int | None,
         typer.Option("--cv", min=2, max=20, help="Also K-fold cross-validate on training data."),
     ] = None,
+    errors: Annotated[
+        int,
+        typer.Option(
+            "--errors",
+            min=0,
+            help="List up to N held-out messages the rules and this model get wrong, "
+            "with the stage, rule or model that decided and the runner-up.",
+        ),
+    ] = 0,
+    rules: Annotated[
+        Path, typer.Option("--rules", help="Rules directory used with --errors.")
+    ] = Path("rules"),
+    report: Annotated[
+        Path,
+        typer.Option(
+            "--report",
+            help="Where to write each direction's report.md and confusion_matrix.png.",
+        ),
+    ] = Path("evaluation"),
 ) -> None:
-    """Per-intent precision/recall/F1 and confusions on the held-out set; compare; CV."""
+    """Per-intent precision/recall/F1, confusions and a confusion-matrix PNG on the
+    held-out sets of both directions; compare with the model in use; CV on request."""
+    if model is None and against is not None:
+        raise typer.BadParameter("--against only makes sense with --model", param_hint="--against")
+    if model is not None:
+        paths = [model]
+    else:
+        paths = [models / direction for direction in DIRECTIONS if (models / direction).is_dir()]
+        if not paths:
+            raise _fail(
+                f"no model in {models.absolute()} (inbound/ or outbound/): train one with "
+                "`tidal train --promote`, or name one with --model"
+            )
+    for path in paths:
+        _evaluate_one(path, against, models, eval_dir, data, cv, report, errors, rules)
+
+
+def _evaluate_one(
+    model: Path,
+    against: Path | None,
+    models: Path,
+    eval_dir: Path,
+    data: Path,
+    cv: int | None,
+    report: Path,
+    errors: int = 0,
+    rules: Path = Path("rules"),
+) -> None:
     from engine.classify.model import IntentModel, ModelRefused
     from engine.rulesio.errors import FilesInvalid
     from training.evaluation import evaluate_model
+    from training.report import (
+        CONFUSION_FILENAME,
+        REPORT_FILENAME,
+        evaluation_report,
+        write_confusion_png,
+    )
     from training.workflow import load_eval_examples
 
     try:
@@ -274,7 +356,8 @@ def evaluate(
     texts, truth = [e.text for e in held_out], [e.intent for e in held_out]
     result = evaluate_model(candidate, texts, truth)
     _print_evaluation(candidate.version, result)
-    reference = against or Path("models") / candidate.direction
+    comparison: str | None = None
+    reference = against or models / candidate.direction
     if reference.exists() and reference.resolve() != model.resolve():
         try:
             in_use = IntentModel.load(reference)
@@ -282,13 +365,51 @@ def evaluate(
             raise _fail(str(error)) from None
         other = evaluate_model(in_use, texts, truth)
         delta = result.macro_f1 - other.macro_f1
-        typer.echo(
+        comparison = (
             f"compared with {reference} ({in_use.version}): macro F1 {other.macro_f1:.4f} -> "
             f"{result.macro_f1:.4f} ({delta:+.4f}), accuracy {other.accuracy:.4f} -> "
             f"{result.accuracy:.4f}"
         )
+        typer.echo(comparison)
+    out = report / candidate.direction
+    out.mkdir(parents=True, exist_ok=True)
+    title = f"{candidate.version}\nheld-out {candidate.direction} set, {result.examples} messages"
+    write_confusion_png(result, out / CONFUSION_FILENAME, title)
+    (out / REPORT_FILENAME).write_text(
+        evaluation_report(
+            candidate.version,
+            candidate.direction,
+            model,
+            eval_dir / candidate.direction,
+            result,
+            comparison,
+        ),
+        encoding="utf-8",
+    )
+    typer.echo(f"wrote {out / REPORT_FILENAME} and {out / CONFUSION_FILENAME}")
+    if errors:
+        _print_errors(candidate, held_out, rules, errors)
     if cv is not None:
         _cross_validate(candidate, data, cv)
+
+
+def _print_errors(model: IntentModel, held_out: list[Example], rules: Path, limit: int) -> None:
+    from engine.classify.loading import load_rules
+    from engine.classify.pipeline import Classifier
+    from engine.rulesio.errors import FilesInvalid
+    from training.errors import misclassified
+
+    try:
+        classifier = Classifier(load_rules(rules).intents, {model.direction: model})
+    except FilesInvalid as error:
+        raise _fail(str(error)) from None
+    wrong = misclassified(classifier, held_out, model.direction)
+    typer.echo(
+        f"{len(wrong)} of {len(held_out)} held-out messages wrong with the rules of {rules} "
+        f"and this model" + (f"; the first {limit}:" if len(wrong) > limit else ":")
+    )
+    for mistake in wrong[:limit]:
+        typer.echo(f"  {mistake.describe()}")
 
 
 def _cross_validate(model: IntentModel, data: Path, folds: int) -> None:

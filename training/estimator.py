@@ -226,11 +226,14 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         X: Sequence[str],
         y: Sequence[str],
         progress: Callable[[str], None] | None = None,
+        tunes_thresholds: Sequence[bool] | None = None,
     ) -> IntentClassifier:
         """Tune thresholds out-of-fold, then fit the pipeline on everything.
 
         `progress`, if given, is called with a short description after each model fit
-        (`threshold_folds() + 1` calls in all), for progress bars.
+        (`threshold_folds() + 1` calls in all), for progress bars. `tunes_thresholds`,
+        if given, says per example whether its out-of-fold prediction tunes the
+        thresholds (all examples still train every fold and the final model).
         """
         texts, labels = list(X), [str(label) for label in y]
         if len(texts) != len(labels):
@@ -248,8 +251,17 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.pipeline_ = self._pipeline(labels).fit(texts, labels)
         report("final model")
         self.classes_: NDArray[np.str_] = self.pipeline_.classes_
+        tuning = np.ones(len(labels), dtype=bool)
+        if tunes_thresholds is not None:
+            tuning = np.asarray(list(tunes_thresholds), dtype=bool)
+            if tuning.shape != (len(labels),) or not tuning.any():
+                raise ValueError("tunes_thresholds needs one flag per example, some true")
         self.thresholds_ = tune_thresholds(
-            labels, self.oof_proba_, list(self.classes_), self.fallback, self.threshold_beta
+            [label for label, keep in zip(labels, tuning, strict=True) if keep],
+            self.oof_proba_[tuning],
+            list(self.classes_),
+            self.fallback,
+            self.threshold_beta,
         )
         return self
 

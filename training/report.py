@@ -11,6 +11,7 @@ from training.evaluation import Evaluation
 CONFUSION_FILENAME = "confusion_matrix.png"
 CARD_FILENAME = "MODEL_CARD.md"
 METRICS_FILENAME = "metrics.json"
+REPORT_FILENAME = "report.md"
 
 
 def write_confusion_png(evaluation: Evaluation, path: Path, title: str) -> None:
@@ -49,6 +50,39 @@ def _table(evaluation: Evaluation) -> list[str]:
             f"| `{s.intent}` | {s.precision:.3f} | {s.recall:.3f} | {s.f1:.3f} | {s.support} |"
         )
     return lines
+
+
+def evaluation_report(
+    version: str,
+    direction: str,
+    model: Path,
+    held_out: Path,
+    evaluation: Evaluation,
+    comparison: str | None,
+) -> str:
+    """What `tidal evaluate` found, as Markdown beside its confusion-matrix PNG."""
+    lines = [
+        f"# Evaluation of `{version}` ({direction})",
+        "",
+        f"Model `{model}`, held-out set `{held_out}`: {evaluation.examples} messages never "
+        "used for training or tuning; thresholds and fallback applied.",
+        "",
+        f"Accuracy **{evaluation.accuracy:.4f}**, macro F1 **{evaluation.macro_f1:.4f}**.",
+        "",
+    ]
+    if comparison is not None:
+        lines += [comparison[0].upper() + comparison[1:] + ".", ""]
+    lines += [
+        *_table(evaluation),
+        "",
+        f"![Confusion matrix]({CONFUSION_FILENAME}) (rows: true intent, columns: predicted).",
+        "",
+        "Most confused (true → predicted):",
+        "",
+    ]
+    pairs = evaluation.confused_pairs(10)
+    lines += [f"- `{t}` → `{p}`: {n}" for t, p, n in pairs] or ["- none"]
+    return "\n".join([*lines, ""])
 
 
 def _encoder_paragraph(metadata: dict[str, Any]) -> list[str]:

@@ -48,19 +48,7 @@ def pattern_problems(pattern: Any) -> list[tuple[int | None, str]]:
     problems = _boolean_words(pattern)
     if problems:
         return problems
-    for raw in validate_token_pattern(pattern):
-        found = _SPACY_PATH.match(raw)
-        if found:
-            index, path, what = int(found.group(1)), found.group(2), found.group(3)
-            key = path.split(" -> ")[0] if path else ""
-            problem: tuple[int | None, str] = (
-                index,
-                f"token {index}{' ' + key if key else ''}: {what}",
-            )
-        else:
-            problem = (None, raw)
-        if problem not in problems:  # spaCy repeats a message once per union member
-            problems.append(problem)
+    problems.extend(_schema_problems(pattern, validate_token_pattern(pattern)))
     if problems:
         return problems
     for index, token in enumerate(pattern):
@@ -84,6 +72,69 @@ def pattern_problems(pattern: Any) -> list[tuple[int | None, str]]:
     except (ValueError, KeyError, TypeError) as exc:
         problems.append((None, str(exc).strip().splitlines()[0]))
     return problems
+
+
+def _schema_problems(pattern: list[Any], messages: list[str]) -> list[tuple[int | None, str]]:
+    """spaCy's schema messages, one per token attribute, in words a rule author uses.
+
+    spaCy validates a value against each member of a union (a word, or a predicate
+    mapping such as `{IN: [...]}`) and reports a failure for every member; only the one
+    that fits the kind of value written is worth showing.
+    """
+    by_place: dict[tuple[int | None, str], list[tuple[list[str], str]]] = {}
+    for raw in messages:
+        found = _SPACY_PATH.match(raw)
+        if not found:
+            by_place.setdefault((None, ""), []).append(([], raw))
+            continue
+        path, what = found.group(2), found.group(3)
+        steps = path.split(" -> ") if path else []
+        key = steps[0] if steps else ""
+        by_place.setdefault((int(found.group(1)), key), []).append((steps[1:], what))
+    problems: list[tuple[int | None, str]] = []
+    for (place, key), branches in by_place.items():
+        if place is None:
+            problems.extend((None, what) for _, what in branches)
+            continue
+        token = pattern[place] if isinstance(pattern[place], dict) else {}
+        problems.append((place, _one_message(place, key, token.get(key), branches)))
+    return problems
+
+
+def _one_message(index: int, key: str, value: Any, branches: list[tuple[list[str], str]]) -> str:
+    where = f"token {index}{' ' + key if key else ''}"
+    if not key:
+        return f"{where}: each token must be a mapping of attributes, like {{LOWER: thanks}}"
+    if key == "OP":
+        return (
+            f"{where}: {value!r} is not an operator: use ? (optional), * (any number), "
+            "+ (one or more), ! (never) or a count such as {2} or {1,3}"
+        )
+    # the branch for a predicate mapping is named TokenPattern...; the others are scalars
+    wanted = [
+        (steps, what)
+        for steps, what in branches
+        if bool(steps and steps[0].startswith("TokenPattern")) == isinstance(value, dict)
+    ] or branches
+    steps, what = wanted[0]
+    inner = (
+        [s for s in steps[1:] if s not in ("int", "float", "str")]
+        if isinstance(value, dict)
+        else []
+    )
+    place = f"{where} {'.'.join(inner)}" if inner else where
+    if what == "Extra inputs are not permitted":
+        kind = "predicate (IN, NOT_IN, REGEX, ...)" if inner else "token attribute"
+        return f"{place}: unknown {kind}"
+    return f"{place}: {_plain(what)}"
+
+
+def _plain(what: str) -> str:
+    if what.startswith("Input should be a valid dictionary"):
+        return "should be a mapping such as {IN: [...]}"
+    return what.replace("Input should be a valid string", "should be text").replace(
+        "Input should be", "should be"
+    )
 
 
 def _boolean_words(pattern: list[Any]) -> list[tuple[int | None, str]]:

@@ -42,10 +42,13 @@ class ChannelSettings:
         for name in positive:
             value: timedelta = getattr(self, name)
             if value <= timedelta(0):
-                found.append(((name,), f"{name} must be a positive duration, not {value}"))
+                found.append(
+                    ((name,), f"{name} must be a positive duration, not {format_duration(value)}")
+                )
         for name in ("reopen_window", "response_overdue_after"):
-            if getattr(self, name) < timedelta(0):
-                found.append(((name,), f"{name} must not be negative"))
+            value = getattr(self, name)
+            if value < timedelta(0):
+                found.append(((name,), f"{name} must not be negative ({format_duration(value)})"))
         if self.target_min > self.target_max:
             found.append((("target_min", "target_max"), "target_min is above target_max"))
         if not 0 < self.pace_alpha <= 1:
@@ -55,6 +58,25 @@ class ChannelSettings:
         if self.pace_factor <= 0:
             found.append((("pace_factor",), "pace_factor must be positive"))
         return found
+
+
+def format_duration(value: timedelta) -> str:
+    """The shortest readable form, as settings files write it: 1800 s → `30m`, -5 s → `-5s`.
+
+    (`str(timedelta(seconds=-5))` would say "-1 day, 23:59:55".)
+    """
+    total = value.total_seconds()
+    sign = "-" if total < 0 else ""
+    remaining = abs(total)
+    parts: list[str] = []
+    for unit, size in (("d", 86400.0), ("h", 3600.0), ("m", 60.0)):
+        whole = int(remaining // size)
+        if whole:
+            parts.append(f"{whole}{unit}")
+            remaining -= whole * size
+    if remaining or not parts:
+        parts.append(f"{remaining:g}s")
+    return sign + "".join(parts)
 
 
 CHANNEL_SETTING_NAMES: tuple[str, ...] = tuple(f.name for f in fields(ChannelSettings))

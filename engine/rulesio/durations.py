@@ -8,9 +8,14 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer
 
+from engine.core.settings import format_duration
+
 _PART = re.compile(r"(\d+(?:\.\d+)?)(d|h|m|s)")
 _WHOLE = re.compile(r"(?:\d+(?:\.\d+)?[dhms])+")
 _UNIT_SECONDS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
+#: ten years: with the service's timestamps before the year 3000, no deadline computed
+#: from a setting can leave the calendar
+MAX_DURATION = timedelta(days=3650)
 
 
 def parse_duration(value: Any) -> timedelta:
@@ -28,24 +33,9 @@ def parse_duration(value: Any) -> timedelta:
     if not body or not _WHOLE.fullmatch(body):
         raise ValueError(f"{value!r} is not a duration: use e.g. 45s, 30m, 24h, 2d or 1h30m")
     seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in _PART.findall(body))
+    if seconds > MAX_DURATION.total_seconds():
+        raise ValueError(f"{value!r} is longer than the longest duration allowed, 3650d")
     return timedelta(seconds=sign * seconds)
-
-
-def format_duration(value: timedelta) -> str:
-    """The shortest readable form: 1800 s → `30m`."""
-    total = value.total_seconds()
-    sign = "-" if total < 0 else ""
-    remaining = abs(total)
-    parts: list[str] = []
-    for unit in ("d", "h", "m"):
-        size = _UNIT_SECONDS[unit]
-        whole = int(remaining // size)
-        if whole:
-            parts.append(f"{whole}{unit}")
-            remaining -= whole * size
-    if remaining or not parts:
-        parts.append(f"{remaining:g}s")
-    return sign + "".join(parts)
 
 
 Duration = Annotated[

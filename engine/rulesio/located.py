@@ -50,9 +50,7 @@ def parse_yaml(text: str, path: str) -> LocatedDocument:
         try:
             node = loader.get_single_node()
         except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line = mark.line + 1 if mark is not None else 1
-            what = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
+            line, what = _syntax_error(exc, text)
             return LocatedDocument(path, None, errors=[FileError(path, line, "T001", what)])
         except yaml.YAMLError as exc:
             return LocatedDocument(path, None, errors=[FileError(path, 1, "T001", str(exc))])
@@ -64,6 +62,53 @@ def parse_yaml(text: str, path: str) -> LocatedDocument:
         return doc
     finally:
         loader.dispose()
+
+
+#: contexts whose mark is where the broken construct starts (a key missing its ':', an
+#: unclosed quote or bracket): the mistake is there, not where the parser gave up
+_STARTED_AT_CONTEXT = ("while scanning a", "while parsing a flow")
+#: what those contexts mean to someone editing the file
+_CONTEXT_WORDS = {
+    "while scanning a simple key": "this line is neither `key: value` nor a list item "
+    "(is a ':' missing?)",
+    "while scanning a quoted scalar": "a quote opened on this line is not closed",
+    "while parsing a flow sequence": "a '[' opened on this line is not closed",
+    "while parsing a flow mapping": "a '{' opened on this line is not closed",
+}
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str]:
+    """(line, message) of a YAML syntax error, on the line where the mistake is."""
+    problem = exc.problem or "invalid YAML"
+    problem_line = exc.problem_mark.line + 1 if exc.problem_mark is not None else 1
+    context = exc.context or ""
+    if exc.context_mark is not None and context.startswith(_STARTED_AT_CONTEXT):
+        line = exc.context_mark.line + 1
+        what = _CONTEXT_WORDS.get(context, context)
+        if line == problem_line:
+            return line, f"{what}: {problem}"
+        return line, f"{what}: {problem} (line {problem_line})"
+    if problem == "mapping values are not allowed here":
+        start = _runaway_scalar_line(text)
+        if start is not None and start < problem_line:
+            # `key value` without its ':' runs on into the next line's `key:`
+            return start, (
+                f"the text on this line runs on to line {problem_line}, where ':' is not "
+                "allowed: is a ':' missing here, or is that line indented too far?"
+            )
+    return problem_line, " ".join(p for p in (context, problem) if p)
+
+
+def _runaway_scalar_line(text: str) -> int | None:
+    """The line where the last plain value before a syntax error starts."""
+    start: int | None = None
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, yaml.ScalarToken):
+                start = token.start_mark.line + 1
+    except yaml.YAMLError:
+        return start
+    return None
 
 
 def read_yaml(path: Path | str) -> LocatedDocument:

@@ -13,15 +13,17 @@ are reported as T009 with the line of the offending setting.
 
 from __future__ import annotations
 
+import copy
+import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from engine.core.settings import AgentDefaults, ChannelSettings, RoutingSettings
 from engine.rulesio.durations import Duration
 from engine.rulesio.errors import FilesInvalid
-from engine.rulesio.located import LocatedDocument, read_yaml, validate
+from engine.rulesio.located import LocatedDocument, Location, read_yaml, validate
 
 
 class ChannelModel(BaseModel):
@@ -63,11 +65,30 @@ class RoutingFile(BaseModel):
 
 
 def routing_from(doc: LocatedDocument) -> RoutingSettings | None:
-    """The settings in `doc`, or None with every problem appended to `doc.errors`."""
+    """The settings in `doc`, or None with every problem appended to `doc.errors`.
+
+    A schema error does not hide the inconsistencies of the other settings: the invalid
+    values are set aside and the rest is checked too, so one pass shows every error.
+    """
     parsed = validate(doc, RoutingFile)
+    set_aside: list[Location] = []
     if parsed is None:
-        return None
-    settings = RoutingSettings(
+        parsed, set_aside = _valid_rest(doc.data)
+        if parsed is None:
+            return None
+    settings = _settings(parsed)
+    problems = [
+        (location, message)
+        for location, message in settings.problems()
+        if not _involves(location, message, set_aside)
+    ]
+    for location, message in problems:
+        doc.errors.append(doc.error(location, "T009", message))
+    return None if problems or set_aside else settings
+
+
+def _settings(parsed: RoutingFile) -> RoutingSettings:
+    return RoutingSettings(
         defaults=ChannelSettings(**parsed.defaults.given()),
         channels={name: over.given() for name, over in parsed.channels.items()},
         agents=AgentDefaults(
@@ -75,10 +96,57 @@ def routing_from(doc: LocatedDocument) -> RoutingSettings | None:
             max_concurrency=parsed.agents.max_concurrency,
         ),
     )
-    problems = settings.problems()
-    for location, message in problems:
-        doc.errors.append(doc.error(location, "T009", message))
-    return None if problems else settings
+
+
+#: more rounds than a file has sections: each round sets aside at least one value
+_MAX_ROUNDS = 20
+
+
+def _valid_rest(data: Any) -> tuple[RoutingFile | None, list[Location]]:
+    """The file without its invalid values, and where those were (None: nothing usable)."""
+    if not isinstance(data, dict):
+        return None, []
+    rest = copy.deepcopy(data)
+    set_aside: list[Location] = []
+    for _ in range(_MAX_ROUNDS):
+        try:
+            return RoutingFile.model_validate(rest), set_aside
+        except ValidationError as exc:
+            for error in exc.errors(include_url=False):
+                location = tuple(error["loc"])
+                if not _remove(rest, location):
+                    return None, set_aside
+                set_aside.append(location)
+    return None, set_aside
+
+
+def _remove(data: dict[Any, Any], location: Location) -> bool:
+    """Drop the value at `location` so its default applies; False if that cannot be."""
+    if not location or location == ("version",):
+        return False
+    *parents, last = location
+    container: Any = data
+    for key in parents:
+        if not isinstance(container, dict) or key not in container:
+            return False
+        container = container[key]
+    if not isinstance(container, dict) or last not in container:
+        return False
+    del container[last]
+    return True
+
+
+def _involves(location: Location, message: str, set_aside: list[Location]) -> bool:
+    """Whether an inconsistency names a value that was set aside (its default stood in,
+    so the comparison says nothing about the file). A value set aside under `defaults`
+    stands behind every channel too."""
+    for aside in set_aside:
+        section = aside[:-1]
+        if section not in (location[: len(section)], ("defaults",)):
+            continue
+        if re.search(rf"\b{re.escape(str(aside[-1]))}\b", message):
+            return True
+    return False
 
 
 def load_routing(path: Path | str) -> RoutingSettings:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import anyio
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from starlette.responses import Response
 
 from engine.classify.model import ModelRefused
 from engine.core.engine import Engine
 from engine.rulesio.errors import FilesInvalid
 from service.api.deps import ServicesDep, json_response
-from service.api.schemas import ClockIn, ClockOut, ReloadOut
+from service.api.schemas import ClockIn, ClockOut, ReloadOut, TokenList, TokenOut
 from service.auth import Caller, require_role
+from service.persistence.tokens import list_tokens, revoke_token
 from service.problems import Problem, problem_responses
 from service.rules import ActiveRules, load_active_rules
 from service.services import MANUAL_CLOCK_KEY, start_classifier_process
@@ -94,3 +97,33 @@ async def set_clock(body: ClockIn, caller: Caller, services: ServicesDep) -> Res
         move, meta=lambda _fired: {MANUAL_CLOCK_KEY: clock.now().isoformat()}
     )
     return json_response({"now": clock.now().isoformat(), "fired_events": fired})
+
+
+TokenId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The token's id.")]
+
+
+@router.get(
+    "/v1/admin/tokens",
+    response_model=TokenList,
+    summary="Every API token: id, role, agent, label, created, revoked; no secrets (admin)",
+    responses=problem_responses(401, 403),
+)
+async def get_tokens(caller: Caller, services: ServicesDep) -> Response:
+    require_role(caller, Role.ADMIN)
+    tokens = await anyio.to_thread.run_sync(list_tokens, services.store.engine)
+    return json_response({"tokens": [t.as_json() for t in tokens]})
+
+
+@router.delete(
+    "/v1/admin/tokens/{token_id}",
+    response_model=TokenOut,
+    summary="Revoke a token: refused at once here, within 5 s by other services (admin)",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def delete_token(token_id: TokenId, caller: Caller, services: ServicesDep) -> Response:
+    require_role(caller, Role.ADMIN)
+    revoked = await anyio.to_thread.run_sync(revoke_token, services.store.engine, token_id)
+    if revoked is None:
+        raise Problem("not-found", f"no token {token_id}")
+    services.auth.refuse(token_id)
+    return json_response(revoked.as_json())

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from engine.core.engine import Engine
 from engine.core.model import Agent, Conversation
 from service.api.deps import ServicesDep, json_response
+from service.api.fields import Identifier
 from service.api.schemas import AgentIn, AgentList, AgentOut, TakeOut, WorklistOut
 from service.auth import Caller, require_agent_or, require_role
 from service.problems import Problem, problem_responses
@@ -18,9 +19,7 @@ from service.tokens import Role
 from service.views import agent_view, conversation_summary
 
 router = APIRouter(tags=["agents"])
-AgentId = Annotated[
-    str, Path(min_length=1, max_length=255, pattern=r"^[^\s/]+$", description="Agent id.")
-]
+AgentId = Annotated[Identifier, Path(description="Agent id.")]
 
 
 class MeOut(BaseModel):

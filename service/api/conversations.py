@@ -11,6 +11,7 @@ from starlette.responses import Response
 from engine.core.engine import Engine
 from engine.core.model import Conversation, Priority, State
 from service.api.deps import ServicesDep, json_response
+from service.api.fields import Identifier
 from service.api.schemas import CloseIn, ConversationOut, ConversationSummary, InactivateIn
 from service.auth import Caller, require_conversation_access
 from service.problems import Problem, problem_responses
@@ -18,7 +19,7 @@ from service.tokens import Principal, Role
 from service.views import conversation_detail, conversation_summary
 
 router = APIRouter(tags=["conversations"])
-ConversationId = Annotated[str, Path(min_length=1, max_length=255, description="Its id.")]
+ConversationId = Annotated[Identifier, Path(description="Its id.")]
 
 
 def _found(engine: Engine, conversation_id: str) -> Conversation:

@@ -6,6 +6,7 @@ committed since, then live ones. See `service.events` for the wire format.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -15,6 +16,7 @@ from starlette.responses import StreamingResponse
 
 from engine.core.engine import Engine
 from service.api.deps import ServicesDep
+from service.api.fields import Identifier
 from service.auth import Caller, require_agent_or, require_role
 from service.events import event_stream
 from service.persistence.store import StoredEvent
@@ -34,13 +36,23 @@ _SSE_DOC: dict[int | str, dict[str, Any]] = {
 }
 
 
+#: event ids are 64-bit in every database: a larger one cannot name an event
+MAX_EVENT_ID = 2**63 - 1
+_EVENT_ID = re.compile(r"[0-9]{1,19}")
+
+
 def _last_event_id(value: str | None) -> int | None:
     if value is None or value.strip() == "":
         return None
-    try:
-        return int(value)
-    except ValueError:
-        raise Problem("validation", "Last-Event-ID must be an event id (an integer)") from None
+    text = value.strip()
+    if _EVENT_ID.fullmatch(text) is None or int(text) > MAX_EVENT_ID:
+        message = f"must be an event id: digits only, at most {MAX_EVENT_ID}"
+        raise Problem(
+            "validation",
+            f"Last-Event-ID {message}",
+            errors=[{"loc": ["header", "Last-Event-ID"], "msg": message, "type": "value_error"}],
+        )
+    return int(text)
 
 
 def _stream(services: Services, agent_id: str | None, last_id: int | None) -> StreamingResponse:
@@ -85,7 +97,7 @@ LastEventId = Annotated[
     responses={**_SSE_DOC, **problem_responses(401, 403, 404)},
 )
 async def agent_events(
-    agent_id: Annotated[str, Path(min_length=1, max_length=255)],
+    agent_id: Annotated[Identifier, Path(description="Agent id.")],
     caller: Caller,
     services: ServicesDep,
     last_event_id: LastEventId = None,

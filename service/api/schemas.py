@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from service.config import MAX_TEXT_BYTES
+from service.api.fields import Code, Identifier, StrictInt, Text, Timestamp
 
 DirectionName = Literal["inbound", "outbound"]
 StateName = Literal["queued", "assigned", "inactive", "closed"]
@@ -23,17 +23,10 @@ ActionName = Literal[
 RoutingReasonName = Literal[
     "least_loaded", "sticky", "sticky_unavailable", "queued", "manual", "unchanged", "closed"
 ]
-Identifier = Field(min_length=1, max_length=255, pattern=r"^[^\s/]+$")
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-def _text_within_limit(text: str) -> str:
-    if len(text.encode("utf-8")) > MAX_TEXT_BYTES:
-        raise ValueError(f"text is longer than {MAX_TEXT_BYTES} bytes (64 KiB) in UTF-8")
-    return text
 
 
 # -- requests --------------------------------------------------------------------------
@@ -42,52 +35,41 @@ def _text_within_limit(text: str) -> str:
 class MessageIn(Strict):
     """One message to classify and route."""
 
-    message_id: str = Field(
-        min_length=1, max_length=255, description="Caller's unique id; posting it again is a no-op."
-    )
-    conversation_id: str = Field(
-        min_length=1, max_length=255, pattern=r"^[^\s/]+$", description="Caller's conversation id."
-    )
+    message_id: Identifier = Field(description="Caller's unique id; posting it again is a no-op.")
+    conversation_id: Identifier = Field(description="Caller's conversation id.")
     direction: DirectionName = Field(description="`inbound` (customer) or `outbound` (agent).")
-    text: str = Field(description="The message text (at most 64 KiB of UTF-8).")
-    sent_at: AwareDatetime | None = Field(
-        default=None, description="When it was sent (RFC 3339 with offset); default: now."
+    text: Text = Field(description="The message text (at most 64 KiB of UTF-8; no NUL).")
+    sent_at: Timestamp | None = Field(
+        default=None,
+        description="When it was sent (RFC 3339 with offset, 1970 to 2999); default: now.",
     )
-    channel: str | None = Field(default=None, max_length=64, description="e.g. `sms`.")
-    customer_id: str | None = Field(default=None, max_length=255, description="Customer's id.")
-    agent_id: str | None = Field(
-        default=None, max_length=255, description="The sending agent; required when outbound."
+    channel: Code | None = Field(default=None, description="e.g. `sms`.")
+    customer_id: Identifier | None = Field(default=None, description="Customer's id.")
+    agent_id: Identifier | None = Field(
+        default=None, description="The sending agent; required when outbound."
     )
-    skills: list[str] = Field(
+    skills: list[Code] = Field(
         default_factory=list, max_length=64, description="Skills the conversation requires."
     )
-
-    _check_text = field_validator("text")(_text_within_limit)
 
 
 class ClassifyIn(Strict):
     """A text to classify, without any state change."""
 
-    text: str = Field(description="The message text (at most 64 KiB of UTF-8).")
+    text: Text = Field(description="The message text (at most 64 KiB of UTF-8; no NUL).")
     direction: DirectionName = Field(description="`inbound` or `outbound`.")
-
-    _check_text = field_validator("text")(_text_within_limit)
 
 
 class CloseIn(Strict):
-    reason: str = Field(
+    reason: Code = Field(
         default="closed_by_request",
-        min_length=1,
-        max_length=64,
         description="Reason code recorded on the conversation and in the audit trail.",
     )
 
 
 class InactivateIn(Strict):
-    reason: str = Field(
+    reason: Code = Field(
         default="agent_paused",
-        min_length=1,
-        max_length=64,
         description="Reason code recorded on the conversation and in the audit trail.",
     )
 
@@ -96,17 +78,19 @@ class AgentIn(Strict):
     """Create or update an agent; omitted fields keep their value (or the defaults)."""
 
     status: AgentStatusName | None = Field(default=None, description="Agent status.")
-    preferred_concurrency: int | None = Field(
+    preferred_concurrency: StrictInt | None = Field(
         default=None, ge=0, le=1000, description="How many active conversations new work fills."
     )
-    max_concurrency: int | None = Field(
+    max_concurrency: StrictInt | None = Field(
         default=None, ge=1, le=1000, description="Ceiling that only returning work may use."
     )
-    skills: list[str] | None = Field(default=None, max_length=64, description="Agent's skills.")
+    skills: list[Code] | None = Field(default=None, max_length=64, description="Agent's skills.")
 
 
 class ClockIn(Strict):
-    now: AwareDatetime = Field(description="The new time of the manual clock (never earlier).")
+    now: Timestamp = Field(
+        description="The new time of the manual clock (never earlier; 1970 to 2999)."
+    )
 
 
 # -- responses -------------------------------------------------------------------------
@@ -179,6 +163,11 @@ class ConversationSummary(ConversationBrief):
     last_inbound_at: datetime | None
     last_outbound_at: datetime | None
     opened_at: datetime
+    last_inbound_text: str | None = Field(
+        description="The start (up to 280 characters) of the customer's latest message "
+        "that was not ignored."
+    )
+    last_inbound_intent: str | None = Field(description="That message's intent.")
 
 
 class DecisionRecord(Strict):
@@ -262,6 +251,21 @@ class ReloadOut(Strict):
 class ClockOut(Strict):
     now: datetime
     fired_events: int = Field(description="Events caused by timers that fired.")
+
+
+class TokenOut(Strict):
+    """An API token as listed: never its secret (only a hash of it is stored)."""
+
+    id: int = Field(description="The token's id (`tidal token revoke ID`).")
+    role: Literal["service", "agent", "supervisor", "admin"]
+    agent_id: str | None = Field(description="For agent tokens, the agent it acts for.")
+    label: str | None = Field(description="The note given when it was created.")
+    created_at: datetime
+    revoked: bool = Field(description="A revoked token is refused (within 5 s everywhere).")
+
+
+class TokenList(Strict):
+    tokens: list[TokenOut] = Field(description="Every token, oldest first.")
 
 
 class HealthOut(Strict):

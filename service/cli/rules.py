@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from training.cli_folders import folder
+
 if TYPE_CHECKING:
     from engine.classify.loading import RuleSet
     from engine.classify.pipeline import Classifier
@@ -27,12 +29,17 @@ app = typer.Typer(
 
 RULES_DIR = Annotated[
     Path,
-    typer.Argument(help="The rules directory.", exists=True, file_okay=False, dir_okay=True),
+    typer.Argument(
+        help="The rules directory (default: rules/ under $TIDAL_HOME or here).",
+        callback=folder("rules", "name the rules folder (tidal rules check DIR)"),
+    ),
 ]
 RULES_OPTION = Annotated[
     Path,
     typer.Option(
-        "--rules", help="The rules directory.", exists=True, file_okay=False, dir_okay=True
+        "--rules",
+        help="The rules directory (default: rules/ under $TIDAL_HOME or here).",
+        callback=folder("rules", "pass --rules DIR"),
     ),
 ]
 MODELS_OPTION = Annotated[
@@ -42,6 +49,7 @@ MODELS_OPTION = Annotated[
         help="The models directory (models/inbound, models/outbound); a direction "
         "without a model is classified by its rules alone.",
         file_okay=False,
+        callback=folder("models", "pass --models DIR", required=False),
     ),
 ]
 
@@ -106,7 +114,7 @@ def test(
     from rich.console import Console
     from rich.table import Table
 
-    from engine.classify.rule_tests import run_rule_tests
+    from engine.classify.rule_tests import failed_cases, run_rule_tests
 
     rule_set, classifier = load_for_cli(rules_dir, models)
     failures = run_rule_tests(classifier)
@@ -114,7 +122,7 @@ def test(
     if not failures:
         typer.echo(f"{cases} rule test cases passed (rules, spaCy agreement and pipeline)")
         return
-    table = Table(title=f"{len(failures)} failure(s) in {cases} rule test cases")
+    table = Table(title=f"{failed_cases(failures)} of {cases} rule test cases failed")
     for column in ("where", "stage", "direction", "text", "expected", "got"):
         table.add_column(column, overflow="fold")
     for failure in failures:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import os
+import shlex
+import shutil
 import sys
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -11,6 +13,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from training.cli_folders import folder
 
 
 class ClockChoice(StrEnum):
@@ -20,6 +24,9 @@ class ClockChoice(StrEnum):
 
 #: allocations between young-generation collections (CPython's default is 700)
 GC_YOUNG_THRESHOLD = 50_000
+#: seconds a stop waits for requests in flight before cancelling them; the whole stop
+#: takes at most about this plus `service.lifecycle`'s bounds (a few seconds)
+GRACEFUL_SECONDS = 5
 
 
 def tune_garbage_collector() -> None:
@@ -42,13 +49,19 @@ def usable_cores() -> int:
 
 def parse_moment(text: str) -> datetime:
     """An ISO 8601 moment; naive ones are taken as UTC. Bad input is a usage error."""
+    from service.api.fields import timestamp_problem
+
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise typer.BadParameter(
             f"{text!r} is not an ISO 8601 time", param_hint="--clock-start"
         ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    problem = timestamp_problem(moment)
+    if problem is not None:
+        raise typer.BadParameter(f"{text!r} {problem}", param_hint="--clock-start")
+    return moment.astimezone(UTC)
 
 
 def database_url(db: str) -> str:
@@ -66,9 +79,32 @@ def default_address(host: str, port: int) -> str:
     return f"http://{shown_host}:{port}"
 
 
-def first_start_banner(token: str, host: str, port: int, db_url: str) -> str:
+def tidal_command(argv0: str | None = None) -> str:
+    """This `tidal`, as a command that works when pasted into another terminal.
+
+    Usually only `.venv/bin/tidal` exists, not a `tidal` on the PATH: the running
+    executable's absolute path works from any directory; plain `tidal` only when the
+    PATH finds this same executable.
+    """
+    invoked = Path(argv0 if argv0 is not None else sys.argv[0])
+    if not invoked.name.startswith("tidal"):
+        # started some other way (python -c, a test runner): the script installed beside
+        # this interpreter, as in a virtual environment
+        invoked = Path(sys.executable).parent / "tidal"
+        if not invoked.is_file():
+            return "tidal"
+    on_path = shutil.which("tidal")
+    if on_path is not None and Path(on_path).resolve() == invoked.resolve():
+        return "tidal"
+    return shlex.quote(str(invoked.absolute()))
+
+
+def first_start_banner(
+    token: str, host: str, port: int, db_url: str, command: str | None = None
+) -> str:
     """What the first start on an empty database prints (like Jupyter prints its URL)."""
     base = default_address(host, port)
+    tidal = command or tidal_command()
     return "\n".join(
         [
             "",
@@ -78,8 +114,9 @@ def first_start_banner(token: str, host: str, port: int, db_url: str) -> str:
             "",
             "Try it:",
             f'    curl -H "Authorization: Bearer {token}" {base}/v1/agents',
-            f"Open the desk at {base}/ ; more tokens (agent, supervisor, service):",
-            f"    tidal token create --role supervisor --db '{db_url}'",
+            f"Open the desk at {base}/ and sign in with it (the supervisor view).",
+            "More tokens (agent, supervisor, service):",
+            f"    {tidal} token create --role supervisor --db {shlex.quote(db_url)}",
             "",
         ]
     )
@@ -101,8 +138,20 @@ def serve(
             "start than the stored time moves the clock forward.",
         ),
     ] = None,
-    rules: Annotated[Path, typer.Option(help="Rules directory.")] = Path("rules"),
-    models: Annotated[Path, typer.Option(help="Models directory.")] = Path("models"),
+    rules: Annotated[
+        Path,
+        typer.Option(
+            help="Rules directory (default: rules/ under $TIDAL_HOME or here).",
+            callback=folder("rules", "pass --rules DIR"),
+        ),
+    ] = Path("rules"),
+    models: Annotated[
+        Path,
+        typer.Option(
+            help="Models directory (default: models/ under $TIDAL_HOME or here).",
+            callback=folder("models", "pass --models DIR", required=False),
+        ),
+    ] = Path("models"),
     log_level: Annotated[str, typer.Option(help="debug, info, warning, error.")] = "info",
     access_log: Annotated[bool, typer.Option(help="Log every request (JSON).")] = True,
     advertise_url: Annotated[
@@ -133,6 +182,7 @@ def serve(
     from service.logging import configure_logging
     from service.persistence.store import DurableStore
     from service.rules import load_active_rules
+    from service.stopping_server import serve as serve_until_stopped
     from service.tokens import Role
 
     start = parse_moment(clock_start) if clock_start is not None else None
@@ -169,7 +219,7 @@ def serve(
         advertise_url=advertise_url or default_address(host, port),
     )
     app = create_app(settings, rules=active, access_log=access_log)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=host,
         port=port,
@@ -178,5 +228,6 @@ def serve(
         log_config=None,
         access_log=False,
         lifespan="on",
-        timeout_graceful_shutdown=5,
+        timeout_graceful_shutdown=GRACEFUL_SECONDS,
     )
+    serve_until_stopped(config, on_stop=app.begin_stopping)

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from engine.core.model import Agent, Conversation, Event, MessageOutcome
 from service.persistence import schema
 from service.persistence.codec import dumps, loads
+from service.persistence.faults import is_unavailable
 from service.persistence.writer_sql import (
     Row,
     WriterSql,
@@ -313,6 +314,51 @@ class DurableStore:
         self._next_message_seq = seq + len(batch.messages)
         return stored
 
+    def reread(
+        self, conversation_ids: Iterable[str], agent_ids: Iterable[str]
+    ) -> tuple[list[Conversation], list[Agent]]:
+        """The named conversations and agents as stored (absent ones left out), after a
+        failed commit; raises when the database cannot be read.
+
+        The next event id and message sequence number are read again too: a commit
+        whose acknowledgement was lost (the connection dropped as it committed) may
+        have landed after all."""
+        conversations = [
+            loads(Conversation, text)
+            for text in self._snapshots(schema.conversations, sorted(set(conversation_ids)))
+        ]
+        agents = [
+            loads(Agent, text) for text in self._snapshots(schema.agents, sorted(set(agent_ids)))
+        ]
+        with self.engine.connect() as conn:
+            self._read_next_ids(conn)
+        return conversations, agents
+
+    def _snapshots(self, table: sa.Table, ids: list[str]) -> list[str]:
+        """The stored snapshots of the rows with these ids."""
+        column = table.c.id
+
+        def read(chunk: list[str]) -> list[str]:
+            with self.engine.connect() as conn:
+                query = sa.select(table.c.snapshot).where(column.in_(chunk))
+                return [r.snapshot for r in conn.execute(query)]
+
+        try:
+            return [text for chunk in _chunks(ids) for text in read(chunk)]
+        except Exception as exc:
+            if is_unavailable(exc):
+                raise
+        # an id the database cannot even compare (NUL on PostgreSQL, a lone surrogate)
+        # is one it cannot hold either: look at each id alone and skip those
+        found: list[str] = []
+        for one in ids:
+            try:
+                found.extend(read([one]))
+            except Exception as exc:
+                if is_unavailable(exc):
+                    raise
+        return found
+
     def _writer_sql(self) -> WriterSql:
         if self._sql is None:
             self._sql = WriterSql(self.engine.dialect)
@@ -481,6 +527,12 @@ class DurableStore:
     def count(self, table: sa.Table) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar() or 0)
+
+
+def _chunks(ids: list[str], size: int = 500) -> Iterator[list[str]]:
+    """`ids` in pieces small enough for one IN list (SQLite caps bound parameters)."""
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 def event_rows_for(

@@ -69,10 +69,45 @@ def test_every_error_of_every_rule_is_reported_not_just_the_first(tmp_path: Path
         (5, "T003"),
         (9, "T005"),
         (12, "T007"),
-        (12, "T007"),
         (13, "T007"),
         (19, "T003"),
     ]
+
+
+def test_a_bad_operator_is_one_error_that_lists_the_operators(tmp_path: Path) -> None:
+    errors = _errors(
+        tmp_path,
+        "rules:\n  - {id: x, direction: inbound, intent: deny, scope: whole,\n"
+        '     patterns: [[{LOWER: nope, OP: "maybe"}]]}\n',
+    )
+    assert [(e.line, e.code, e.message) for e in errors] == [
+        (
+            3,
+            "T007",
+            "patterns.0: token 0 OP: 'maybe' is not an operator: use ? (optional), "
+            "* (any number), + (one or more), ! (never) or a count such as {2} or {1,3}",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("token", "message"),
+    [
+        ("{LOWER: 5}", "token 0 LOWER: should be text"),
+        ("{LOWER: {IN: nope}}", "token 0 LOWER IN: should be a valid list"),
+        ("{LOWER: {INN: [nope]}}", "token 0 LOWER INN: unknown predicate (IN, NOT_IN, REGEX, ...)"),
+        ("{LOWR: nope}", "token 0 LOWR: unknown token attribute"),
+    ],
+)
+def test_a_bad_token_value_is_one_error_in_plain_words(
+    tmp_path: Path, token: str, message: str
+) -> None:
+    errors = _errors(
+        tmp_path,
+        "rules:\n  - {id: x, direction: inbound, intent: deny, scope: whole,\n"
+        f"     patterns: [[{token}]]}}\n",
+    )
+    assert [e.message for e in errors] == [f"patterns.0: {message}"]
 
 
 def test_duplicate_rule_ids_across_files_point_to_the_first(tmp_path: Path) -> None:

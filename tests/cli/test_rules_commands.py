@@ -86,3 +86,50 @@ def test_failing_rule_test_case_is_shown_in_a_table_and_exits_1(
     assert "zz-extra.yaml:4" in result.stderr
     assert "zork zork" in result.stderr
     assert "greeting (rule hi-rule)" in result.stderr
+
+
+def test_each_failing_rule_test_case_is_counted_once(rules_dir: Path, tmp_path: Path) -> None:
+    (rules_dir / "intents" / "zz-extra.yaml").write_text(
+        "rules:\n"
+        "  - {id: hi-rule, direction: inbound, intent: greeting, scope: whole,"
+        " phrases: [zork zork]}\n"
+        "tests:\n"
+        "  - {text: 'zork zork', intent: gratitude}\n"
+        "  - {text: 'blorp', intent: gratitude}\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(
+        app, ["rules", "test", str(rules_dir), "--models", str(tmp_path / "no-models")]
+    )
+    assert result.exit_code == 1
+    # the first case: a rule gave the wrong intent (the pipeline repeats that rule, so it is
+    # one failure); the second: no rule matched, and without a model the pipeline says other
+    assert "2 of 166 rule test cases failed" in " ".join(result.stderr.split())
+    failure_lines = [line for line in result.stderr.splitlines() if "[T010]" in line]
+    assert [line.split(": [T010] ")[1].split(":")[0] for line in failure_lines] == [
+        "rules",
+        "rules",
+        "pipeline",
+    ]
+
+
+def test_check_reports_every_error_of_every_file_in_one_run(rules_dir: Path) -> None:
+    routing = rules_dir / "routing.yaml"
+    text = routing.read_text(encoding="utf-8")
+    text = text.replace("  inactivity_timeout: 30m", "  inactivity_timeout: -5s")
+    text = text.replace("  pace_alpha: 0.5", "  pace_alfa: 0.5")
+    routing.write_text(text, encoding="utf-8")
+    workflow = rules_dir / "workflow.yaml"
+    workflow.write_text(
+        workflow.read_text(encoding="utf-8").replace("do: close", "do: shut", 1), encoding="utf-8"
+    )
+    result = runner.invoke(app, ["rules", "check", str(rules_dir)])
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if ": [T" in line]
+    assert [(line.split(":")[0].rsplit("/", 1)[1], line.split("[")[1][:4]) for line in errors] == [
+        ("routing.yaml", "T009"),
+        ("routing.yaml", "T003"),
+        ("workflow.yaml", "T003"),
+    ]
+    assert "inactivity_timeout must be a positive duration, not -5s" in errors[0]
+    assert "pace_alfa: unknown key" in errors[1]

@@ -187,8 +187,32 @@ def test_yaml_syntax_error_has_its_line(tmp_path: Path) -> None:
             do: [ignore
         """,
     )
-    [(line, code, _)] = errors_of(lambda: load_workflow(path, DEFAULT_CATALOGUE))
-    assert code == "T001" and line >= 4
+    [(line, code, message)] = errors_of(lambda: load_workflow(path, DEFAULT_CATALOGUE))
+    assert (line, code) == (4, "T001")
+    assert message.startswith("a '[' opened on this line is not closed")
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        # a list item's key without its ':' (the parser gives up on the next line)
+        ("version: 1\nrules:\n  - id: r\n    do ignore\n    reason: x\n", 4),
+        # the same in a mapping: the value runs on into the next key
+        ("version: 1\nrules:\n  - id: r\n    when:\n      intent deny\n      after: x\n", 5),
+        # an unclosed quote is where it opens, not at the end of the file
+        ("version: 1\nrules:\n  - id: 'r\n    do: ignore\n  - id: s\n    do: close\n", 3),
+        # a tab, and a misplaced list item, are where they are
+        ("version: 1\nrules:\n\t- id: r\n", 3),
+        ("version: 1\nrules:\n  - id: r\n    do: ignore\n - id: s\n", 5),
+    ],
+)
+def test_yaml_syntax_errors_are_reported_on_the_line_of_the_mistake(
+    tmp_path: Path, text: str, line: int
+) -> None:
+    path = tmp_path / "workflow.yaml"
+    path.write_text(text, encoding="utf-8")
+    [(reported, code, _)] = errors_of(lambda: load_workflow(path, DEFAULT_CATALOGUE))
+    assert (reported, code) == (line, "T001")
 
 
 def test_workflow_condition_values_are_checked(tmp_path: Path) -> None:
@@ -250,7 +274,9 @@ def test_intents_added_to_the_catalogue_are_accepted(tmp_path: Path) -> None:
 # -- routing.yaml --------------------------------------------------------------------------
 
 
-def test_routing_inconsistencies_are_reported_with_their_lines(tmp_path: Path) -> None:
+def test_routing_schema_errors_and_inconsistencies_are_reported_together(
+    tmp_path: Path,
+) -> None:
     path = write(
         tmp_path,
         "routing.yaml",
@@ -274,13 +300,41 @@ def test_routing_inconsistencies_are_reported_with_their_lines(tmp_path: Path) -
     )
     errors = errors_of(lambda: load_routing(path))
     assert codes_at(errors) == [
+        (3, "T009"),  # preferred above max
+        (6, "T009"),  # negative duration
+        (7, "T009"),  # target_min above target_max
+        (9, "T009"),  # pace_alpha
         (10, "T003"),  # "5 minutes" is no duration
         (11, "T003"),  # not a boolean
+        (14, "T009"),  # sms: negative reopen window
         (15, "T003"),  # unknown key in a channel
     ]
+    assert (6, "T009", "inactivity_timeout must be a positive duration, not -30m") in errors
+    assert (14, "T009", "channel 'sms': reopen_window must not be negative (-1h)") in errors
 
 
-def test_routing_semantic_errors_come_once_the_schema_holds(tmp_path: Path) -> None:
+def test_an_invalid_setting_is_not_compared_through_its_default(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "routing.yaml",
+        """
+        version: 1
+        defaults:
+          target_min: 20m
+          target_max: soon
+        channels:
+          sms:
+            target_min: 16m
+        """,
+    )
+    # target_max falls back to 15m while it is invalid: "target_min is above target_max"
+    # would blame a value the file never set
+    errors = errors_of(lambda: load_routing(path))
+    assert codes_at(errors) == [(4, "T003")]
+    assert "'soon' is not a duration" in errors[0][2]
+
+
+def test_routing_inconsistencies_name_their_channel_and_line(tmp_path: Path) -> None:
     path = write(
         tmp_path,
         "routing.yaml",
@@ -354,6 +408,10 @@ def test_durations_are_readable_strings(text: str, seconds: float) -> None:
 def test_unreadable_durations_are_refused(text: str) -> None:
     with pytest.raises(ValueError, match="duration"):
         parse_duration(text)
+
+
+def test_negative_durations_print_back_readably() -> None:
+    assert [format_duration(timedelta(seconds=s)) for s in (-5, -1800)] == ["-5s", "-30m"]
 
 
 def test_durations_print_back_readably() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from service.api.schemas import ClassificationOut, MessageOut
 from tests.service.conftest import Api
 
@@ -194,3 +196,25 @@ def test_thanks_does_not_wake_a_paused_conversation(api: Api) -> None:
     assert body["decision"]["action"] == "ignore"
     assert body["conversation"]["state"] == "inactive"
     assert body["routing"]["reason"] == "unchanged"
+
+
+@pytest.mark.parametrize("path", ["/v1/messages", "/v1/classify"])
+def test_json_nested_deeper_than_any_reader_recurses_is_a_400_problem(api: Api, path: str) -> None:
+    for nested in (b"[" * 50_000, b'{"a":' * 50_000):
+        response = api.client.post(
+            path,
+            content=nested,
+            headers={**api.headers("service"), "Content-Type": "application/json"},
+        )
+        _assert_problem(response, 400, "malformed-json")
+    _assert_unchanged(api)
+
+
+def test_an_agent_body_nested_too_deep_is_a_400_problem(api: Api) -> None:
+    response = api.client.put(
+        "/v1/agents/a-1",
+        content=b'{"skills":' + b"[" * 50_000,
+        headers={**api.headers("supervisor"), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("application/problem+json")

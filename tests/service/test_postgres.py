@@ -6,11 +6,13 @@ Each test works in a schema of its own, dropped afterwards.
 from __future__ import annotations
 
 import getpass
+import itertools
 import os
 import signal
+import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from engine.core.intents import Classification
 from engine.core.model import IncomingMessage
 from engine.rulesio.bundle import EngineRules
 from service.app import create_app
+from service.persistence import schema
 from service.persistence.store import CommitBatch, DurableStore, RestoredState, StaleWriter
 from service.runtime import batch_from_changes
 from service.services import restore_engine
@@ -38,6 +41,7 @@ from tests.service.conftest import (
     serve_process,
     table_rules,
 )
+from tests.service.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.postgres
 
@@ -228,3 +232,99 @@ def test_a_replica_forwards_to_the_writer_and_takes_over_when_it_is_killed(
         finally:
             events.close()
         assert ids == list(range(1, len(ids) + 1))  # no gap, no duplicate across writers
+
+
+def test_nul_in_ids_on_postgresql_is_a_4xx_and_the_service_keeps_serving(
+    pg_url: str, engine_rules: EngineRules, tmp_path: Path
+) -> None:
+    settings = manual_settings(tmp_path, db_url=pg_url)
+    store = DurableStore(pg_url)
+    store.create_schema()
+    tokens = {
+        "service": store.create_token(Role.SERVICE),
+        "supervisor": store.create_token(Role.SUPERVISOR),
+    }
+    store.close()
+    app = create_app(settings, rules=table_rules(engine_rules))
+    with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+        api = Api(client, pg_url, tokens)
+        poisons = [
+            ("m-nul-1", "c-\x00", {}),
+            ("m-nul-2", "c-2", {"customer_id": "cu\x00st"}),
+            ("m-nul-3", "c-3", {"channel": "ch\x00"}),
+        ]
+        for _retry in range(2):  # a client retrying meets the same answer
+            for message_id, conversation_id, extra in poisons:
+                answer = api.message(message_id, conversation_id, "hello", **extra)
+                assert 400 <= answer.status_code < 500, answer.text
+                assert client.get("/healthz").json()["status"] == "ok"
+            agent = client.put("/v1/agents/a%00b", json={}, headers=api.headers("supervisor"))
+            assert 400 <= agent.status_code < 500, agent.text
+            assert api.put_agent("a-1").status_code == 200
+        # nothing of the refused messages was kept; the service answers the rest
+        assert api.message("m-nul-2", "c-2", "hello").json()["duplicate"] is False
+        assert client.get("/healthz").json()["status"] == "ok"
+
+
+def _until(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
+
+
+def test_a_postgresql_outage_mid_load_answers_503_and_recovers_by_itself(
+    pg_url: str, engine_rules: EngineRules, tmp_path: Path
+) -> None:
+    """The service reaches PostgreSQL through a TCP proxy the test cuts (every session
+    dropped, new ones refused) and restores while messages keep arriving."""
+    store = DurableStore(pg_url)
+    store.create_schema()
+    tokens = {"service": store.create_token(Role.SERVICE)}
+    with TcpProxy("127.0.0.1", 5432) as proxy:
+        proxied = pg_url.replace("@127.0.0.1:5432/", f"@127.0.0.1:{proxy.port}/")
+        app = create_app(manual_settings(tmp_path, db_url=proxied), rules=table_rules(engine_rules))
+        with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+            api = Api(client, proxied, tokens)
+            answers: dict[str, int] = {}
+            stop = threading.Event()
+
+            def load() -> None:
+                with httpx.Client(base_url=server.url, timeout=30) as sender:
+                    sending = Api(sender, proxied, tokens)
+                    for n in itertools.count():
+                        if stop.is_set():
+                            return
+                        answer = sending.message(f"m-{n}", f"c-{n % 25}", "hello")
+                        answers[f"m-{n}"] = answer.status_code
+
+            def acknowledged() -> int:
+                return sum(status == 200 for status in list(answers.values()))
+
+            loader = threading.Thread(target=load, daemon=True)
+            loader.start()
+            _until(lambda: acknowledged() >= 10, 30, "no load before the outage")
+            proxy.cut()
+            _until(lambda: client.get("/healthz").status_code == 503, 10, "no failing health")
+            assert api.message("m-during", "c-during", "hello").status_code == 503
+            time.sleep(1.0)  # it lasts a while
+            proxy.restore()
+            _until(lambda: client.get("/healthz").status_code == 200, 15, "no recovery")
+            after = acknowledged()
+            _until(lambda: acknowledged() >= after + 10, 30, "no load after the outage")
+            stop.set()
+            loader.join(30)
+            # what was refused during the outage can be sent again: accepted once
+            refused = [m for m, status in answers.items() if status != 200] + ["m-during"]
+            for message_id in refused:
+                n = message_id.removeprefix("m-")
+                retry = api.message(message_id, f"c-{n if n == 'during' else int(n) % 25}", "hello")
+                assert retry.status_code == 200, retry.text
+    statuses = set(answers.values())
+    assert statuses <= {200, 503}, statuses
+    assert 503 in statuses
+    with store.engine.connect() as conn:
+        stored = set(conn.execute(sa.select(schema.messages.c.message_id)).scalars())
+    store.close()
+    assert {m for m, status in answers.items() if status == 200} <= stored
+    assert set(refused) <= stored

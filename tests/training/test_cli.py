@@ -10,6 +10,23 @@ from engine.classify.model import IntentModel
 from service.cli import app
 from tests.training.tiny_data import GREETINGS, OTHER, THANKS, write_examples
 
+OUTBOUND_GREETINGS = [
+    "Hi, this is Dana from Acme, how can I help?",
+    "Hello, Sam here from support, what can I do for you?",
+    "Good morning, this is Lee at the help desk, how may I help?",
+    "Hi there, Alex from Acme here, how can I help today?",
+    "Hello! This is Kim from customer care, how can I assist?",
+    "Hi, you are chatting with Jo from Acme, what do you need?",
+]
+OUTBOUND_OTHER = [
+    "Your parcel left the depot this morning.",
+    "I have refunded the charge to your card.",
+    "The new card will arrive within five days.",
+    "Your address is now updated in our system.",
+    "The invoice was sent to your email address.",
+    "I reset your password, please check your inbox.",
+]
+
 runner = CliRunner()
 
 
@@ -105,11 +122,60 @@ def test_evaluate_compares_a_candidate_with_the_model_in_use(data_tree: Path) ->
             str(data_tree / "models" / "inbound"),
             "--eval",
             str(data_tree / "eval"),
+            "--report",
+            str(data_tree / "report"),
         ],
     )
     assert result.exit_code == 0, result.output
     assert "precision" in result.output
     assert "compared with" in result.output
+    assert "Compared with" in (data_tree / "report" / "inbound" / "report.md").read_text()
+
+
+def test_evaluate_without_a_model_evaluates_both_directions_with_a_report_and_plot(
+    data_tree: Path,
+) -> None:
+    write_examples(
+        data_tree / "data" / "outbound" / "small.yaml",
+        "outbound",
+        {"greeting": OUTBOUND_GREETINGS, "other": OUTBOUND_OTHER},
+    )
+    write_examples(
+        data_tree / "eval" / "outbound" / "small.yaml",
+        "outbound",
+        {"greeting": OUTBOUND_GREETINGS[:3], "other": OUTBOUND_OTHER[:3]},
+    )
+    assert _train(data_tree, "--promote")[0] == 0
+    assert _train(data_tree, "--promote", "--direction", "outbound")[0] == 0
+    result = runner.invoke(
+        app,
+        [
+            "evaluate",
+            "--models",
+            str(data_tree / "models"),
+            "--eval",
+            str(data_tree / "eval"),
+            "--report",
+            str(data_tree / "report"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    for direction in ("inbound", "outbound"):
+        folder = data_tree / "report" / direction
+        assert (folder / "confusion_matrix.png").read_bytes().startswith(b"\x89PNG")
+        report = (folder / "report.md").read_text(encoding="utf-8")
+        assert report.startswith(f"# Evaluation of `{direction}-")
+        assert "macro F1" in report and "| `other` |" in report
+        assert f"wrote {folder / 'report.md'}" in result.output
+
+
+def test_evaluate_without_any_model_says_how_to_get_one(tmp_path: Path) -> None:
+    (tmp_path / "eval").mkdir()
+    result = runner.invoke(
+        app, ["evaluate", "--models", str(tmp_path / "none"), "--eval", str(tmp_path / "eval")]
+    )
+    assert result.exit_code == 1
+    assert "tidal train --promote" in result.output
 
 
 def test_evaluate_refuses_a_missing_model(tmp_path: Path) -> None:
@@ -132,6 +198,8 @@ def test_evaluate_cross_validates_on_training_data_on_request(data_tree: Path) -
             str(data_tree / "data"),
             "--cv",
             "2",
+            "--report",
+            str(data_tree / "report"),
         ],
     )
     assert result.exit_code == 0, result.output
