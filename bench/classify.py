@@ -8,8 +8,10 @@ realistic mix of short ineffectual replies and longer substantive messages); wit
 them, the rule test cases. Each stage is timed per message with `perf_counter_ns`:
 
 - single: `Classifier.classify(text, direction)` end to end (normalize, tokenize,
-  rules, model, fallback); p50 and p99 over every message and repetition, with the
-  model's cache of recent texts emptied before each repetition;
+  rules, model, encoder stage of a cascade model, fallback); p50 and p99 over every
+  message and repetition, with the caches of recent texts (lemmas, embeddings) emptied
+  before each repetition; `encoder_share` is the share of these calls the encoder
+  stage decided;
 - batch: `Classifier.classify_batch` over each direction's messages; messages/second;
 - rules: the rules stage alone (`IntentRuleMatcher.match` on tokenized messages), and
   normalize + tokenize separately;
@@ -71,11 +73,12 @@ def _forget_texts() -> None:
     "thanks"); replaying the same evaluation set five times would otherwise measure
     cache hits. Word-level caches stay warm, as in a running service.
     """
-    from engine.classify import features
+    from engine.classify import encoder, features
 
     clear = getattr(features.lemma_text, "cache_clear", None)
     if clear is not None:
         clear()
+    encoder.forget_texts()
 
 
 def _single(
@@ -100,6 +103,15 @@ def _single(
             timings.append(elapsed)
             best[i] = min(best[i], elapsed)
     return timings, best
+
+
+def _encoder_runs(classifier: Classifier) -> int:
+    """Messages the encoder stages of the loaded models have decided so far."""
+    return sum(int(getattr(s, "encoder_runs", 0)) for s in classifier.scorers.values())
+
+
+def _cascades(classifier: Classifier) -> list[str]:
+    return [d for d, s in classifier.scorers.items() if getattr(s, "encoder", None) is not None]
 
 
 def _batch(classifier: Classifier, messages: list[Message], repeat: int) -> float:
@@ -179,7 +191,9 @@ def main() -> None:
     gc.collect()
     gc.freeze()
 
+    runs_before = _encoder_runs(classifier)
     single, best = _single(classifier, messages, args.repeat)
+    encoder_share = (_encoder_runs(classifier) - runs_before) / len(single)
     batch_rate = _batch(classifier, messages, args.repeat)
     rules, rules_best, tokenize = _stages(classifier, messages, args.repeat)
     sklearn = _sklearn(messages, args.sklearn_messages)
@@ -197,6 +211,10 @@ def main() -> None:
     print(
         f"single message, best of {args.repeat} per message: p50 {statistics.median(best):.1f}"
         f" us, p99 {_percentile(best, 0.99):.1f} us"
+    )
+    print(
+        f"encoder stage: ran on {100 * encoder_share:.2f}% of single-message calls "
+        f"(cascade models: {', '.join(_cascades(classifier)) or 'none'})"
     )
     print(f"batch: {batch_rate:,.0f} messages/s")
     print(
@@ -225,6 +243,7 @@ def main() -> None:
                 "rules_best_of_mean_us": round(statistics.mean(rules_best), 1),
                 "tokenize_p50_us": round(statistics.median(tokenize), 1),
                 "messages": len(messages),
+                "encoder_share": round(encoder_share, 4),
             }
         )
     )

@@ -22,7 +22,7 @@ forces it; by default `tidal serve` decides, on when two cores are available).
 to it: it forwards every request to the first, the writer (`service/forwarding.py`).
 
 Run: .venv/bin/python bench/http.py [--messages 6000] [--clients 64] [--rounds 2]
-     [--classifier-process on|off] [--via-replica]
+     [--classifier-process on|off] [--via-replica] [--models DIR]
 Last line: {"bench": "http", "msgs_per_s", "p50_ms", "p99_ms", "trivial_req_per_s", "ratio",
             "classifier_process", "via_replica"}
 """
@@ -314,6 +314,9 @@ def main() -> None:
         help="run Tidal with or without its classifier helper process",
     )
     parser.add_argument(
+        "--models", type=Path, default=REPO / "models", help="models directory Tidal serves"
+    )
+    parser.add_argument(
         "--via-replica",
         action="store_true",
         help="send Tidal's load to a replica that forwards it to the writer",
@@ -352,6 +355,8 @@ def main() -> None:
                 "--no-access-log",
                 "--log-level",
                 "warning",
+                "--models",
+                str(args.models.resolve()),
             ]
             if args.classifier_process != "default":
                 tidal.append(

@@ -13,11 +13,6 @@ from pathlib import Path
 HOME_VARIABLE = "TIDAL_HOME"
 
 
-def tidal_home() -> Path:
-    """`TIDAL_HOME`, or the current directory."""
-    return Path(os.environ.get(HOME_VARIABLE) or ".")
-
-
 def in_home(relative: Path | str) -> Path:
     """A default folder such as `rules`, under the home (left as is when it is absolute)."""
     path = Path(relative)

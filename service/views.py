@@ -47,6 +47,8 @@ def conversation_summary(c: Conversation, priority: Priority | None) -> dict[str
         last_inbound_at=_iso(c.last_inbound_at),
         last_outbound_at=_iso(c.last_outbound_at),
         opened_at=_iso(c.opened_at),
+        last_inbound_text=c.last_inbound_text,
+        last_inbound_intent=c.last_inbound_intent,
     )
     return view
 

@@ -33,8 +33,9 @@ from simulation.staffing import AgentPlan, reply_seconds
 from simulation.texts import TextPools
 from simulation.traffic import DAY_START, Traffic
 
-#: an agent closes a conversation by hand once the customer has said nothing this long
-#: after its offer of more help (the same under every policy)
+#: an agent closes a conversation it holds by hand once it has waited on the customer
+#: this long with nothing said on either side (the same under every policy; with the
+#: inactive state such a conversation is usually paused, and off the agent's list, by then)
 WRAP_UP_SECONDS = 60 * 60.0
 SAMPLE_EVERY = 5 * 60.0
 
@@ -42,7 +43,8 @@ Classify = Callable[[str, Direction], Classification]
 
 
 class Ev(IntEnum):
-    # the order breaks ties at the same moment: shifts first, then messages
+    """Event kinds; events at the same moment run in the order they were scheduled."""
+
     SHIFT_START = 0
     BREAK_END = 1
     CUSTOMER = 2
@@ -60,6 +62,7 @@ class Customer:
     asked: int = 0  # questions sent so far (the return question included)
     awaiting_reply: bool = False
     wait_start: float | None = None
+    picked_up: bool = False  # an agent has started on the reply this wait is for
     unread_words: int = 0
     replies: int = 0
     ended: bool = False
@@ -82,6 +85,8 @@ class Observations:
     """What happened, for `metrics.py`."""
 
     waits: list[tuple[str, float]] = field(default_factory=list)  # (kind, seconds)
+    #: (kind, seconds) from the start of a wait until an agent starts on the reply
+    pickups: list[tuple[str, float]] = field(default_factory=list)
     unanswered: list[tuple[str, float]] = field(default_factory=list)  # censored at day end
     samples: list[tuple[float, int, int, int]] = field(default_factory=list)
     # (t, load of available agents, their preferred sum, queue length)
@@ -93,7 +98,10 @@ class Observations:
     closed_by: dict[str, int] = field(default_factory=dict)
     inactivated_by: dict[str, int] = field(default_factory=dict)
     messages: int = 0
-    agent_seconds: float = 0.0
+    agent_seconds: float = 0.0  # on shift, breaks excluded
+    writing_seconds: float = 0.0  # reading and writing replies
+    picks: int = 0
+    picks_with_a_choice: int = 0  # more than one conversation awaited the agent
 
 
 class Day:
@@ -182,7 +190,7 @@ class Day:
         elif kind is Ev.AGENT_DONE:
             self._agent_sends(self.agents[who])
         elif kind is Ev.WRAP_UP:
-            self._wrap_up(self.customers[who], int(what))
+            self._wrap_up(self.customers[who], what)
         elif kind is Ev.SAMPLE:
             self._sample()
         else:
@@ -239,7 +247,7 @@ class Day:
         elif role == "followup":
             text = plan.questions[customer.asked]
         elif role == "return":
-            if self._spoken_since(customer):
+            if self._return_called_off(customer):
                 return
             text = plan.return_question or plan.questions[0]
             customer.returned = True
@@ -271,6 +279,7 @@ class Day:
         if outcome.conversation.awaiting is Awaiting.AGENT:
             if customer.wait_start is None:
                 customer.wait_start = self.now
+                customer.picked_up = False
             if not question:
                 # an ending or a "brb" the classifier took for a request: the agent
                 # will answer it, and the customer reads that answer
@@ -278,13 +287,12 @@ class Day:
                 customer.unread_words += len(text.split())
         elif question:
             self.obs.ignored_questions += 1
-        elif role == "ending" and outcome.conversation.state is not State.CLOSED:
-            # a thanks the workflow ignored: the agent tidies the conversation up later
-            self._at(self.now + WRAP_UP_SECONDS, Ev.WRAP_UP, plan.id, str(customer.sent))
+        if outcome.conversation.awaiting is Awaiting.CUSTOMER:
+            self._plan_wrap_up(customer)
         self._absorb()
 
     @staticmethod
-    def _spoken_since(customer: Customer) -> bool:
+    def _return_called_off(customer: Customer) -> bool:
         """A return is planned at the offer; it is off if the customer already ended."""
         return customer.ended or customer.returned
 
@@ -318,19 +326,23 @@ class Day:
         if plan.ending is Ending.SILENCE or (
             plan.ending is Ending.RETURN and not customer.returned
         ):
-            self._at(self.now + WRAP_UP_SECONDS, Ev.WRAP_UP, plan.id, str(customer.sent))
             if plan.ending is Ending.RETURN:
                 self._at(self.now + plan.return_after, Ev.CUSTOMER, plan.id, "return")
             return
         self._at(self.now + plan.ending_delay, Ev.CUSTOMER, plan.id, "ending")
         customer.next_planned = True
 
-    def _wrap_up(self, customer: Customer, sent_then: int) -> None:
+    def _plan_wrap_up(self, customer: Customer) -> None:
+        marker = f"{customer.sent}:{customer.replies}"
+        self._at(self.now + WRAP_UP_SECONDS, Ev.WRAP_UP, customer.plan.id, marker)
+
+    def _wrap_up(self, customer: Customer, marker: str) -> None:
         cid = customer.plan.id
-        if customer.sent != sent_then or self.state.get(cid) is State.CLOSED:
-            return
-        self.engine.close_conversation(cid, "agent_wrap_up")
-        self._absorb()
+        quiet = marker == f"{customer.sent}:{customer.replies}"
+        held = self.state.get(cid) is State.ASSIGNED
+        if quiet and held and self.awaiting.get(cid) is Awaiting.CUSTOMER:
+            self.engine.close_conversation(cid, "agent_wrap_up")
+            self._absorb()
 
     # -- agents -----------------------------------------------------------------------
 
@@ -342,14 +354,21 @@ class Day:
         ]
         if not waiting:
             return
+        self.obs.picks += 1
+        if len(waiting) > 1:
+            self.obs.picks_with_a_choice += 1
         keys = self.keys
         cid = min(waiting, key=keys.__getitem__)
         customer = self.customers[cid]
+        if customer.wait_start is not None and not customer.picked_up:
+            customer.picked_up = True
+            self.obs.pickups.append((customer.plan.kind, self.now - customer.wait_start))
         role = self._reply_role(customer)
         rng = self._reply_rng(cid, customer.replies)
         text = self.texts.draw(role, rng)
         seconds = reply_seconds(agent.plan, customer.unread_words, len(text.split()), rng)
         agent.composing = cid
+        self.obs.writing_seconds += seconds
         self._at(self.now + seconds, Ev.AGENT_DONE, agent.plan.id)
 
     def _reply_rng(self, cid: str, replies: int) -> random.Random:
@@ -389,6 +408,8 @@ class Day:
             )
             self._on_reply(customer, role)
             self._absorb()
+            if self.awaiting.get(cid) is Awaiting.CUSTOMER:
+                self._plan_wrap_up(customer)
         if agent.pending is not None:
             pending, agent.pending = agent.pending, None
             self._set_status(agent, pending)

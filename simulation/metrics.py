@@ -36,16 +36,19 @@ def waits_by_kind(obs: Observations) -> dict[str, list[float]]:
 
 
 def summarize(obs: Observations, traffic: Traffic, policy: Policy) -> dict[str, Any]:
-    waits_by_kind_ = waits_by_kind(obs)
+    by_kind = waits_by_kind(obs)
     unanswered: dict[str, int] = {k.value: 0 for k in Kind}
     for kind, _ in obs.unanswered:
         unanswered[kind] += 1
     waits = {
         kind: _wait_figures(values) | {"unanswered": unanswered[kind]}
-        for kind, values in waits_by_kind_.items()
+        for kind, values in by_kind.items()
     }
-    everyone = [s for values in waits_by_kind_.values() for s in values]
+    everyone = [s for values in by_kind.values() for s in values]
     waits["all"] = _wait_figures(everyone) | {"unanswered": sum(unanswered.values())}
+    pickups: dict[str, list[float]] = {k.value: [] for k in Kind}
+    for kind, seconds in obs.pickups:
+        pickups[kind].append(seconds)
     agent_hours = obs.agent_seconds / 3600
     resolved = sum(obs.resolved.values())
     saturated = [(load, pref) for _, load, pref, queue in obs.samples if queue > 0 and pref]
@@ -63,10 +66,16 @@ def summarize(obs: Observations, traffic: Traffic, policy: Policy) -> dict[str, 
         "agent_hours": round(agent_hours, 2),
         "messages": obs.messages,
         "wait_seconds": waits,
+        # the same waits measured only until an agent starts on the reply (no writing time)
+        "wait_until_pickup_seconds": {k: _wait_figures(v) for k, v in pickups.items()},
         "resolved": resolved,
         "resolved_by_kind": dict(sorted(obs.resolved.items())),
         "resolved_per_agent_hour": round(resolved / agent_hours, 4) if agent_hours else None,
         "load_at_saturation": _round(load_at_saturation),
+        "agent_time_writing": round(obs.writing_seconds / obs.agent_seconds, 4)
+        if obs.agent_seconds
+        else None,
+        "picks_with_a_choice": round(obs.picks_with_a_choice / obs.picks, 4) if obs.picks else None,
         "saturated_share_of_day": round(len(saturated) / len(obs.samples), 4)
         if obs.samples
         else 0.0,

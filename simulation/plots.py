@@ -50,6 +50,7 @@ def plot_over_time(results: dict[str, dict[str, Any]], path: Path) -> Path:
     queue_ax.set_xlabel("hour of the day (UTC)")
     for ax in (load_ax, queue_ax):
         ax.grid(True, alpha=0.3)
+    load_ax.set_xlim(6, 24)
     load_ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

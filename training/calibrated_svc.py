@@ -45,8 +45,25 @@ class _DecisionValues(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return winners
 
 
+#: liblinear's iteration cap: the default 1,000 is too few for the word-vector block on
+#: the grown inbound data; a fit that converges sooner stops at its tolerance unchanged.
+MAX_ITER = 10_000
+
+
 def _fit_svm(X: Any, y: NDArray[Any], C: float, random_state: int) -> LinearSVC:
-    return LinearSVC(C=C, random_state=random_state).fit(X, y)
+    return LinearSVC(C=C, random_state=random_state, max_iter=MAX_ITER).fit(X, y)
+
+
+def fit_calibration(
+    decisions: NDArray[np.float64], labels: NDArray[Any], method: str
+) -> CalibratedClassifierCV:
+    """scikit-learn's calibrators fitted on out-of-fold decision values."""
+    passthrough = FrozenEstimator(_DecisionValues().fit(decisions, labels))
+    # The frozen estimator ignores the folds; KFold only keeps scikit-learn from
+    # checking class counts that no fit depends on.
+    calibration = CalibratedClassifierCV(passthrough, method=method, cv=KFold(2))
+    fitted: CalibratedClassifierCV = calibration.fit(decisions, labels)
+    return fitted
 
 
 class CalibratedLinearSVC(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
@@ -98,11 +115,10 @@ class CalibratedLinearSVC(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             if not np.array_equal(fold_svm.classes_, self.classes_):
                 raise ValueError("every intent needs examples in every calibration fold")
             decisions[held_out] = fold_svm.decision_function(X[held_out]).reshape(len(held_out), -1)
-        passthrough = FrozenEstimator(_DecisionValues().fit(decisions, labels))
-        # The frozen estimator ignores the folds; KFold only keeps scikit-learn from
-        # checking class counts that no fit depends on.
-        calibration = CalibratedClassifierCV(passthrough, method=self.method, cv=KFold(2))
-        self.calibration_ = calibration.fit(decisions, labels)
+        #: The out-of-fold decision values and the folds (for models built on this one).
+        self.oof_decisions_ = decisions
+        self.splits_ = splits
+        self.calibration_ = fit_calibration(decisions, labels, self.method)
         self.calibrators_ = self.calibration_.calibrated_classifiers_[0].calibrators
         return self
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from engine.classify.model import IntentModel
+    from training.dataset import Example
     from training.estimator import IntentClassifier
     from training.evaluation import Evaluation
 
@@ -104,8 +105,8 @@ def train(
         ),
     ] = False,
     encoder_weight: Annotated[
-        float, typer.Option("--encoder-weight", min=0.01, help="Weight of the encoder columns.")
-    ] = 2.0,
+        float, typer.Option("--encoder-weight", min=0.01, help="Weight of the encoder's logits.")
+    ] = 0.75,
     encoder_gate: Annotated[
         float,
         typer.Option(
@@ -284,6 +285,18 @@ def evaluate(
         int | None,
         typer.Option("--cv", min=2, max=20, help="Also K-fold cross-validate on training data."),
     ] = None,
+    errors: Annotated[
+        int,
+        typer.Option(
+            "--errors",
+            min=0,
+            help="List up to N held-out messages the rules and this model get wrong, "
+            "with the stage, rule or model that decided and the runner-up.",
+        ),
+    ] = 0,
+    rules: Annotated[
+        Path, typer.Option("--rules", help="Rules directory used with --errors.")
+    ] = Path("rules"),
     report: Annotated[
         Path,
         typer.Option(
@@ -306,7 +319,7 @@ def evaluate(
                 "`tidal train --promote`, or name one with --model"
             )
     for path in paths:
-        _evaluate_one(path, against, models, eval_dir, data, cv, report)
+        _evaluate_one(path, against, models, eval_dir, data, cv, report, errors, rules)
 
 
 def _evaluate_one(
@@ -317,6 +330,8 @@ def _evaluate_one(
     data: Path,
     cv: int | None,
     report: Path,
+    errors: int = 0,
+    rules: Path = Path("rules"),
 ) -> None:
     from engine.classify.model import IntentModel, ModelRefused
     from engine.rulesio.errors import FilesInvalid
@@ -372,8 +387,29 @@ def _evaluate_one(
         encoding="utf-8",
     )
     typer.echo(f"wrote {out / REPORT_FILENAME} and {out / CONFUSION_FILENAME}")
+    if errors:
+        _print_errors(candidate, held_out, rules, errors)
     if cv is not None:
         _cross_validate(candidate, data, cv)
+
+
+def _print_errors(model: IntentModel, held_out: list[Example], rules: Path, limit: int) -> None:
+    from engine.classify.loading import load_rules
+    from engine.classify.pipeline import Classifier
+    from engine.rulesio.errors import FilesInvalid
+    from training.errors import misclassified
+
+    try:
+        classifier = Classifier(load_rules(rules).intents, {model.direction: model})
+    except FilesInvalid as error:
+        raise _fail(str(error)) from None
+    wrong = misclassified(classifier, held_out, model.direction)
+    typer.echo(
+        f"{len(wrong)} of {len(held_out)} held-out messages wrong with the rules of {rules} "
+        f"and this model" + (f"; the first {limit}:" if len(wrong) > limit else ":")
+    )
+    for mistake in wrong[:limit]:
+        typer.echo(f"  {mistake.describe()}")
 
 
 def _cross_validate(model: IntentModel, data: Path, folds: int) -> None:
@@ -405,7 +441,7 @@ def _cross_validate(model: IntentModel, data: Path, folds: int) -> None:
             encoder_weight=float(encoder.get("weight", 0.0)),
             encoder_gate=float(encoder.get("gate", 0.9)),
             encoder_confirm=tuple(encoder.get("confirm", ())),
-            encoder_C=encoder.get("C"),
+            encoder_C=float(encoder.get("C", 10.0)),
             encoder_confirm_floor=float(encoder.get("confirm_floor", 0.05)),
         ).fit(list(texts[train]), list(labels[train]))
         result = score(list(labels[test]), list(fitted.predict(list(texts[test]))), model.labels)

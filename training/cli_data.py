@@ -34,6 +34,7 @@ class Importer(StrEnum):
     clinc150 = "clinc150"
     banking77 = "banking77"
     rasa = "rasa"
+    sgd = "sgd"
 
 
 class Split(StrEnum):
@@ -64,9 +65,17 @@ def _print_errors(errors: list[FileError]) -> None:
 def import_data(
     kind: Annotated[Importer, typer.Argument(help="Format of SOURCE.")],
     source: Annotated[
-        Path, typer.Argument(help="File to import.", exists=True, dir_okay=False, readable=True)
+        Path,
+        typer.Argument(
+            help="File to import (sgd: the sgd-workflow folder).", exists=True, readable=True
+        ),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Tidal YAML file to write.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="Tidal YAML file to write (sgd: data directory, training/data)."
+        ),
+    ] = None,
     direction: Annotated[
         str, typer.Option("--direction", "-d", help="inbound or outbound.")
     ] = "inbound",
@@ -88,8 +97,27 @@ def import_data(
         str | None,
         typer.Option("--licence", help="Licence written to the file (required for rasa)."),
     ] = None,
+    validation: Annotated[
+        Path,
+        typer.Option("--validation", help="sgd: where the dev split and attribution go."),
+    ] = Path("training/external/sgd-workflow"),
+    eval_dir: Annotated[
+        Path, typer.Option("--eval", help="sgd: held-out data whose texts are left out.")
+    ] = Path("training/eval"),
+    rules_dir: Annotated[
+        Path, typer.Option("--rules", help="sgd: rules whose matches overrule SGD's labels.")
+    ] = Path("rules"),
 ) -> None:
     """Convert SOURCE into Tidal's YAML data format."""
+    if kind is Importer.sgd:
+        from training.sgd_import import import_sgd
+
+        import_sgd(source, out or Path("training/data"), validation, eval_dir, rules_dir)
+        return
+    if out is None:
+        raise typer.BadParameter("say which file to write", param_hint="--out")
+    if source.is_dir():
+        raise typer.BadParameter(f"{source} is a directory; {kind.value} reads a file")
     chosen = _direction(direction)
     if kind is Importer.rasa and map_to_tidal:
         raise typer.BadParameter(

@@ -46,6 +46,9 @@ class Example:
     direction: Direction
     path: str
     line: int
+    #: False for data from outside (a public corpus) that trains the model but does
+    #: not tune its thresholds: those are set on the project's own intents.
+    tunes_thresholds: bool = True
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,8 @@ class _ExampleFile(BaseModel):
     direction: Direction
     source: NonBlank
     licence: NonBlank
+    #: `false`: the texts train the model but do not tune its per-intent thresholds.
+    tune_thresholds: bool = True
     intents: Annotated[dict[str, IntentExamples], Field(min_length=1)]
 
 
@@ -223,7 +228,9 @@ def _examples_of(doc: LocatedDocument, catalogue: IntentCatalogue) -> list[Examp
     for intent, texts in model.intents.items():
         for i, text in enumerate(texts):
             line = doc.line_of(("intents", intent, i))
-            examples.append(Example(text, intent, model.direction, doc.path, line))
+            examples.append(
+                Example(text, intent, model.direction, doc.path, line, model.tune_thresholds)
+            )
     return examples
 
 

@@ -2,8 +2,7 @@
 
 Reads the raw messages (the encoder wants sentences as people wrote them, not lemmas),
 normalises them as the service does (`engine.classify.normalize`) and gives each its
-sentence embedding (`engine.classify.encoder`, 384 unit-length columns) times `weight`,
-which sets how much the encoder weighs against the unit-norm TF-IDF blocks. The fitted
+sentence embedding (`engine.classify.encoder`, 384 unit-length columns). The fitted
 block records the encoder's sha256, which the exported model keeps: a model is refused
 with another encoder than the one it learnt from.
 """
@@ -23,10 +22,9 @@ from engine.classify.normalize import normalize
 
 
 class EncoderFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
-    """Raw texts -> `weight` x their sentence embeddings (dense)."""
+    """Raw texts -> their sentence embeddings (dense)."""
 
-    def __init__(self, weight: float = 2.0, workers: int = 2) -> None:
-        self.weight = weight
+    def __init__(self, workers: int = 2) -> None:
         self.workers = workers
 
     def fit(self, texts: Iterable[str], y: Any = None) -> EncoderFeatures:
@@ -39,6 +37,5 @@ class EncoderFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     def transform(self, texts: Iterable[str]) -> NDArray[np.float32]:
         check_is_fitted(self, "encoder_sha256_")
         normalised = [normalize(text) for text in texts]
-        embeddings = shared_encoder().embed(normalised, workers=self.workers)
-        scaled: NDArray[np.float32] = embeddings * np.float32(self.weight)
-        return scaled
+        embeddings: NDArray[np.float32] = shared_encoder().embed(normalised, workers=self.workers)
+        return embeddings

@@ -58,7 +58,7 @@ def build_pipeline(
     encoder_weight: float = 0.0,
     encoder_gate: float = 0.9,
     encoder_confirm: Sequence[str] = (),
-    encoder_C: float | None = None,
+    encoder_C: float = 10.0,
     encoder_confirm_floor: float = 0.05,
 ) -> Pipeline:
     """The unfitted scikit-learn pipeline from raw text to calibrated probabilities.
@@ -70,11 +70,11 @@ def build_pipeline(
     result, less wall time).
     `vector_components` > 0 adds a block of static word vectors (`training.vectors`,
     needs `tidal[vectors]`) with that many columns, weighing `vector_weight`.
-    `encoder_weight` > 0 makes it an encoder cascade (`training.cascade`): the sentence
-    encoder's embedding of the raw text, times that weight, joins the n-gram columns of
-    a second model, which answers where the fast model's top probability is below
-    `encoder_gate` or it gives an intent of `encoder_confirm` `encoder_confirm_floor` or
-    more; `encoder_C` is that model's C (default: `C`).
+    `encoder_weight` > 0 makes it an encoder cascade (`training.cascade`): a logistic
+    regression (regularisation `encoder_C`) on the sentence encoder's embedding of the
+    raw text adds its logits, times that weight, to the n-gram SVM's values in a second
+    model, which answers where the fast model's top probability is below `encoder_gate`
+    or it gives an intent of `encoder_confirm` `encoder_confirm_floor` or more.
     """
     if calibration not in CALIBRATIONS:
         raise ValueError(f"calibration must be one of {CALIBRATIONS}, not {calibration!r}")
@@ -114,12 +114,13 @@ def build_pipeline(
     both = FeatureUnion(
         [
             ("text", Pipeline([("normalize", SpacyNormalizer()), ("ngrams", features)])),
-            ("encoder", EncoderFeatures(encoder_weight)),
+            ("encoder", EncoderFeatures()),
         ]
     )
     cascade = EncoderCascade(
         C=C,
         encoder_C=encoder_C,
+        encoder_weight=encoder_weight,
         cv=folds,
         method=calibration,
         random_state=random_state,
@@ -173,7 +174,7 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         encoder_weight: float = 0.0,
         encoder_gate: float = 0.9,
         encoder_confirm: Sequence[str] = (),
-        encoder_C: float | None = None,
+        encoder_C: float = 10.0,
         encoder_confirm_floor: float = 0.05,
     ) -> None:
         self.C = C
@@ -223,11 +224,14 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         X: Sequence[str],
         y: Sequence[str],
         progress: Callable[[str], None] | None = None,
+        tunes_thresholds: Sequence[bool] | None = None,
     ) -> IntentClassifier:
         """Tune thresholds out-of-fold, then fit the pipeline on everything.
 
         `progress`, if given, is called with a short description after each model fit
-        (`threshold_folds() + 1` calls in all), for progress bars.
+        (`threshold_folds() + 1` calls in all), for progress bars. `tunes_thresholds`,
+        if given, says per example whether its out-of-fold prediction tunes the
+        thresholds (all examples still train every fold and the final model).
         """
         texts, labels = list(X), [str(label) for label in y]
         if len(texts) != len(labels):
@@ -245,8 +249,17 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.pipeline_ = self._pipeline(labels).fit(texts, labels)
         report("final model")
         self.classes_: NDArray[np.str_] = self.pipeline_.classes_
+        tuning = np.ones(len(labels), dtype=bool)
+        if tunes_thresholds is not None:
+            tuning = np.asarray(list(tunes_thresholds), dtype=bool)
+            if tuning.shape != (len(labels),) or not tuning.any():
+                raise ValueError("tunes_thresholds needs one flag per example, some true")
         self.thresholds_ = tune_thresholds(
-            labels, self.oof_proba_, list(self.classes_), self.fallback, self.threshold_beta
+            [label for label, keep in zip(labels, tuning, strict=True) if keep],
+            self.oof_proba_[tuning],
+            list(self.classes_),
+            self.fallback,
+            self.threshold_beta,
         )
         return self
 

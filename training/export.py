@@ -38,7 +38,9 @@ from training.thresholds import ESCALATION_BETAS
 LIBRARIES = ("scikit-learn", "spacy", "spacy-lookups-data", "numpy", "scipy")
 
 
-def _calibration_array(classifier: CalibratedLinearSVC, method: str) -> NDArray[np.float64]:
+def _calibration_array(
+    classifier: CalibratedLinearSVC | EncoderCascade, method: str
+) -> NDArray[np.float64]:
     calibrators = classifier.calibrators_
     if method == "sigmoid":
         # Row 0: slopes, row 1: intercepts of each intent's Platt sigmoid.
@@ -77,12 +79,10 @@ def model_arrays(model: IntentClassifier) -> dict[str, NDArray[Any]]:
         arrays["vector_mean"] = np.asarray(vectors.pca_.mean_, dtype=np.float64)
         arrays["vector_scale"] = np.array([vectors.scale_], dtype=np.float64)
     if cascade is not None:
-        # The encoder model: rows for the same n-gram (and vector) columns, then the
-        # encoder's columns (their weight is folded in at load time from the metadata).
-        full = cascade.full_
-        arrays["encoder_coef"] = np.ascontiguousarray(full.svm_.coef_.T, dtype=np.float64)
-        arrays["encoder_intercept"] = np.asarray(full.svm_.intercept_, dtype=np.float64)
-        arrays["encoder_calibration"] = _calibration_array(full, model.calibration)
+        # The encoder model: rows for the same n-gram columns, then the encoder's.
+        arrays["encoder_coef"] = np.ascontiguousarray(cascade.coef_, dtype=np.float64)
+        arrays["encoder_intercept"] = np.asarray(cascade.intercept_, dtype=np.float64)
+        arrays["encoder_calibration"] = _calibration_array(cascade, model.calibration)
     return arrays
 
 
@@ -102,7 +102,8 @@ def encoder_metadata(model: IntentClassifier) -> dict[str, Any] | None:
         "gate": cascade.gate,
         "confirm": sorted(cascade.confirm),
         "confirm_floor": cascade.confirm_floor,
-        "C": cascade.full_.C,
+        "C": cascade.encoder_C,
+        "head": "multinomial logistic regression on the embedding, logits added to the SVM's",
     }
 
 

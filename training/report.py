@@ -85,6 +85,23 @@ def evaluation_report(
     return "\n".join([*lines, ""])
 
 
+def _encoder_paragraph(metadata: dict[str, Any]) -> list[str]:
+    encoder = metadata["features"].get("encoder")
+    if not encoder:
+        return []
+    confirm = ", ".join(f"`{intent}`" for intent in encoder["confirm"]) or "none"
+    return [
+        f"A cascade model: where the n-gram model's top probability is below "
+        f"{encoder['gate']}, or it gives {encoder['confirm_floor']} or more to an intent "
+        f"that closes or escalates ({confirm}), the sentence encoder "
+        f"({encoder['name']}, `models/encoder/`, sha256 `{encoder['sha256'][:16]}…`) "
+        f"decides: the SVM's values plus {encoder['weight']} x the logits of a logistic "
+        f"regression (C = {encoder['C']}) on the message's embedding, calibrated "
+        "out-of-fold. Such answers have source `encoder`; see `training/README.md`.",
+        "",
+    ]
+
+
 def model_card(
     metadata: dict[str, Any],
     evaluation: Evaluation | None,
@@ -109,6 +126,7 @@ def model_card(
         f"thresholds ({metadata['classifier']['thresholds']} of the training data); "
         f"below its threshold a message falls back to `{metadata['fallback']}`.",
         "",
+        *_encoder_paragraph(metadata),
         "Chosen by 5-fold cross-validation on the training data (never on the held-out "
         "set) among LinearSVC C in {0.25, 0.5, 1, 2}, temperature / sigmoid / isotonic "
         "calibration, word-only and char-only features, and logistic regression; the "
@@ -155,7 +173,8 @@ def model_card(
         "",
         "## Reproduce",
         "",
-        f"`tidal train --direction {metadata['direction']}` (libraries: "
+        f"`tidal train --direction {metadata['direction']}"
+        f"{' --encoder' if metadata['features'].get('encoder') else ''}` (libraries: "
         + ", ".join(f"{k} {v}" for k, v in metadata["libraries"].items())
         + f"); created {metadata['created_at']}.",
         "",

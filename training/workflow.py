@@ -83,7 +83,9 @@ def train_direction(
     held_out = load_eval_examples(eval_dir, direction)
     texts = [e.text for e in examples]
     labels = [e.intent for e in examples]
-    classifier.fit(texts, labels, progress=progress)
+    classifier.fit(
+        texts, labels, progress=progress, tunes_thresholds=[e.tunes_thresholds for e in examples]
+    )
     metadata = model_metadata(
         classifier, direction, direction, dataset_hash(examples), len(examples)
     )

@@ -22,7 +22,6 @@ import hashlib
 import json
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from functools import cache
 from importlib import metadata as package_metadata
 from pathlib import Path
 from typing import Any
@@ -159,6 +158,10 @@ class SentenceEncoder:
         self._remember(text, row)
         return row
 
+    def forget(self) -> None:
+        """Empty the per-text cache."""
+        self._cache.clear()
+
     def _remember(self, text: str, row: NDArray[np.float32]) -> None:
         if len(self._cache) < self._CACHE_LIMIT:
             self._cache[text] = row
@@ -202,7 +205,27 @@ def encoder_directory(model_directory: Path | None = None) -> Path:
     return SHIPPED_DIRECTORY
 
 
-@cache
+_SHARED: dict[tuple[Path, str], SentenceEncoder] = {}
+
+
 def shared_encoder(directory: Path = SHIPPED_DIRECTORY) -> SentenceEncoder:
-    """One loaded encoder per directory and process: every model that uses it shares it."""
-    return SentenceEncoder.load(directory)
+    """One loaded encoder per directory and process: every model that uses it shares it.
+
+    Keyed by the metadata's content too, so models reloaded after the directory was
+    regenerated get the new encoder (and are checked against it).
+    """
+    try:
+        content = (directory / METADATA_FILENAME).read_bytes()
+    except OSError:
+        content = b""
+    key = (directory, hashlib.sha256(content).hexdigest())
+    found = _SHARED.get(key)
+    if found is None:
+        found = _SHARED[key] = SentenceEncoder.load(directory)
+    return found
+
+
+def forget_texts() -> None:
+    """Empty the embedding caches of the shared encoders (benchmarks replaying a set)."""
+    for encoder in _SHARED.values():
+        encoder.forget()

@@ -4,7 +4,9 @@ A rule gives its `intent` to a message when its token patterns, phrases or regex
 match: anywhere in the message (`scope: anywhere`), or, with `scope: whole`, when the
 matches together with punctuation, emoji and filler words cover the whole message (and,
 if the rule `allow`s companion intents, matches of their whole-scope rules: "no thanks"
-is a denial).
+is a denial). `scope: last_sentence` asks the same of the message's last sentence only:
+an agent's message is judged by what it hands over ("Your table is booked for 7 pm.
+Have a great evening!" is a closing).
 When several rules match, the first in load order wins (files by name, then the order
 inside each file), so precedence is visible in the files themselves.
 """
@@ -17,7 +19,9 @@ from typing import Any, Literal
 
 from engine.core.intents import Direction
 
-Scope = Literal["whole", "anywhere"]
+Scope = Literal["whole", "last_sentence", "anywhere"]
+#: Scopes whose matches must cover a stretch of the message (companions count).
+COVERING_SCOPES: frozenset[str] = frozenset({"whole", "last_sentence"})
 
 #: One spaCy token pattern: a list of token specifications (`{"LOWER": "thanks"}`).
 TokenPattern = list[dict[str, Any]]
@@ -36,8 +40,8 @@ class IntentRule:
     regex: tuple[str, ...]
     path: str
     line: int
-    #: `whole` rules only: intents whose whole-scope rules' matches may cover the rest
-    #: of the message ("no thanks" is a denial, the thanks notwithstanding).
+    #: `whole` and `last_sentence` rules: intents whose covering rules' matches may
+    #: cover the rest ("no thanks" is a denial, the thanks notwithstanding).
     allow: frozenset[str] = frozenset()
 
     @property

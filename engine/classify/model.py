@@ -392,8 +392,8 @@ class _EncoderStage:
 
     It answers where the fast model's top probability is below `gate`, or where the fast
     model gives an intent the encoder always checks (`confirm`: the costly ones)
-    `confirm_floor` or more (`training.cascade` says why). The encoder columns' weight
-    is folded into their coefficients at load time.
+    `confirm_floor` or more (`training.cascade` says why). Its coefficients are the
+    fast SVM's n-gram rows and the embedding rows of a logistic regression, weighted.
     """
 
     def __init__(
@@ -408,7 +408,7 @@ class _EncoderStage:
         self._encoder = encoder
         dimensions = encoder.dimensions
         self._sparse_coef = np.ascontiguousarray(coef[:-dimensions])
-        self._dense_coef = np.ascontiguousarray(coef[-dimensions:] * float(settings["weight"]))
+        self._dense_coef = np.ascontiguousarray(coef[-dimensions:])
         self._intercept = intercept
         self._calibrate = calibrate
         self.gate = float(settings["gate"])

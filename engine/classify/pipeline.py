@@ -9,6 +9,14 @@ can see what it almost was. A model with an encoder stage (a cascade) hands the 
 its fast model is unsure of, or would give a costly intent, to the sentence encoder;
 an answer that stage gives has source `encoder`.
 
+A customer's message is judged by everything it says: when no rule decides a message
+of several sentences, each sentence is classified, and one that asks or tells something
+makes the whole message `other` ("Great, thanks. Now list my reminders"), while
+sentences that are all thanks, refusals, farewells or acknowledgements combine into
+the one that matters most for the workflow ("That's all, thanks. You were helpful." is
+a denial). An agent's message is judged by what it hands over, which the rules say
+with `scope: last_sentence`.
+
 The pipeline is pure computation over already-loaded rules and models; reading them
 from disk is `engine.classify.loading`.
 """
@@ -23,13 +31,39 @@ from engine.classify.intent_rules import IntentRules
 from engine.classify.normalize import normalize
 from engine.classify.ports import CascadeIntentScorer, IntentScorer, LemmaIntentScorer
 from engine.classify.rule_matcher import IntentRuleMatcher
-from engine.classify.tokens import TokenizedText, Tokenizer, shared_tokenizer
-from engine.core.intents import FALLBACK_INTENT, Alternative, Classification, Direction
+from engine.classify.sentences import sentence_spans
+from engine.classify.tokens import TokenizedText, Tokenizer, is_decoration, shared_tokenizer
+from engine.core.intents import (
+    FALLBACK_INTENT,
+    Alternative,
+    Classification,
+    ClassificationSource,
+    Direction,
+)
 
 #: Threshold for an intent the model's metadata does not list.
 DEFAULT_THRESHOLD = 0.5
 #: How many runner-up intents a classification reports.
 ALTERNATIVES = 3
+#: Inbound intents that ask nothing of the agent, in the order a message made of several
+#: of them takes one ("No, that's all. Thanks!" is a denial, "Thanks. Bye!" a goodbye).
+INEFFECTUAL_PRECEDENCE: tuple[str, ...] = (
+    "goodbye",
+    "deny",
+    "affirm",
+    "gratitude",
+    "acknowledgement",
+    "greeting",
+)
+#: Messages with more sentences than this are judged whole (the cost stays bounded).
+MAX_SENTENCES = 8
+#: Intents that jump the queue (the workflow escalates them): the costliest mistakes.
+ESCALATION_INTENTS: frozenset[str] = frozenset({"urgent", "request_human"})
+#: The least probability at which the model alone may escalate, whatever threshold
+#: training tuned (F1 tuning lets "I need a ticket to Denver please" through at 0.3).
+#: Distress, fraud and an explicit ask for a person are the rules' job (inbound.yaml);
+#: the model escalates only what it is sure of.
+MODEL_ESCALATION_FLOOR = 0.6
 
 
 class Classifier:
@@ -42,8 +76,10 @@ class Classifier:
         *,
         tokenizer: Tokenizer | None = None,
         matcher: IntentRuleMatcher | None = None,
+        escalation_floor: float = MODEL_ESCALATION_FLOOR,
     ) -> None:
         self.tokenizer = tokenizer or shared_tokenizer()
+        self.escalation_floor = escalation_floor
         self.rules = rules
         self.matcher = matcher or IntentRuleMatcher(rules, self.tokenizer)
         self.scorers: dict[Direction, IntentScorer] = dict(scorers or {})
@@ -77,7 +113,17 @@ class Classifier:
         return [self.classify_tokens(tokenize(normalize(bounded(t))), direction) for t in texts]
 
     def classify_tokens(self, tokens: TokenizedText, direction: Direction) -> Classification:
-        """Rules, then model, then fallback, for an already tokenized message."""
+        """Rules, then model, then fallback, for an already tokenized message; a
+        customer's message of several sentences is judged by all of them."""
+        whole = self._classify_one(tokens, direction)
+        if whole.source == "rule" or direction != "inbound":
+            return whole
+        spans = sentence_spans(tokens.lowers)
+        if len(spans) < 2 or len(spans) > MAX_SENTENCES:
+            return whole
+        return self._combine_sentences(tokens, spans, whole)
+
+    def _classify_one(self, tokens: TokenizedText, direction: Direction) -> Classification:
         rule = self.matcher.match(tokens, direction)
         if rule is not None:
             return Classification(rule.intent, 1.0, "rule", rule_id=rule.id)
@@ -87,21 +133,77 @@ class Classifier:
         cascade = self._cascades.get(direction)
         if cascade is not None:
             ranked, encoded = cascade(" ".join(tokens.lemmas), tokens.text)
-            return _from_model(scorer, ranked, "encoder" if encoded else "model")
+            return _from_model(
+                scorer, ranked, "encoder" if encoded else "model", self.escalation_floor
+            )
         if direction in self._from_lemmas:
-            return _from_model(scorer, self._from_lemmas[direction](" ".join(tokens.lemmas)))
-        return _from_model(scorer, scorer.predict_proba(tokens.text))
+            ranked = self._from_lemmas[direction](" ".join(tokens.lemmas))
+        else:
+            ranked = scorer.predict_proba(tokens.text)
+        return _from_model(scorer, ranked, "model", self.escalation_floor)
+
+    def _combine_sentences(
+        self, tokens: TokenizedText, spans: list[tuple[int, int]], whole: Classification
+    ) -> Classification:
+        """A substantive sentence makes the message `other`; sentences that are all
+        ineffectual take the intent of highest precedence; anything else (the model's
+        away or opt-out in one sentence) leaves the whole message's answer."""
+        parts: list[Classification] = []
+        for start, end in spans:
+            first, last = tokens.char_span(start)[0], tokens.char_span(end - 1)[1]
+            sentence = self.tokenizer(tokens.text[first:last])
+            if all(is_decoration(orth) for orth in sentence.orths):
+                continue
+            part = _leaning(self._classify_one(sentence, "inbound"))
+            # A sentence asks or tells something when it is `other` or when only the
+            # model calls it an escalation (the rules already looked at the whole
+            # message for distress, fraud and asks for a person).
+            substantive = part.intent == FALLBACK_INTENT or (
+                part.intent in ESCALATION_INTENTS and part.source in ("model", "encoder")
+            )
+            if substantive:
+                return Classification(
+                    FALLBACK_INTENT,
+                    part.confidence if part.intent == FALLBACK_INTENT else 0.0,
+                    part.source if part.intent == FALLBACK_INTENT else "fallback",
+                    rule_id=part.rule_id,
+                    model_version=part.model_version or whole.model_version,
+                    # what the whole message looked like first, then its runners-up
+                    alternatives=_without(
+                        (Alternative(whole.intent, whole.confidence), *whole.alternatives),
+                        FALLBACK_INTENT,
+                    ),
+                )
+            parts.append(part)
+        if len(parts) < 2 or any(p.intent not in INEFFECTUAL_PRECEDENCE for p in parts):
+            return whole
+        chosen = min(parts, key=lambda p: INEFFECTUAL_PRECEDENCE.index(p.intent))
+        source: ClassificationSource = "rule" if all(p.source == "rule" for p in parts) else "model"
+        return Classification(
+            chosen.intent,
+            min(p.confidence for p in parts),
+            source,
+            rule_id=chosen.rule_id,
+            model_version=chosen.model_version or whole.model_version,
+            alternatives=_without(
+                tuple(Alternative(p.intent, p.confidence) for p in parts), chosen.intent
+            ),
+        )
 
 
 def _from_model(
     scorer: IntentScorer,
     ranked: list[tuple[str, float]],
     source: Literal["model", "encoder"] = "model",
+    escalation_floor: float = 0.0,
 ) -> Classification:
     if not ranked:
         return Classification(FALLBACK_INTENT, 0.0, "fallback", model_version=scorer.version)
     top_intent, top_probability = ranked[0]
-    if top_probability >= scorer.thresholds.get(top_intent, DEFAULT_THRESHOLD):
+    threshold = scorer.thresholds.get(top_intent, DEFAULT_THRESHOLD)
+    if top_intent in ESCALATION_INTENTS:
+        threshold = max(threshold, escalation_floor)
+    if top_probability >= threshold:
         alternatives = _alternatives(ranked[1:])
         return Classification(
             top_intent,
@@ -121,6 +223,28 @@ def _from_model(
         model_version=scorer.version,
         alternatives=alternatives,
     )
+
+
+def _leaning(part: Classification) -> Classification:
+    """A sentence the model is unsure of, read as what the model leans to when that is
+    ineffectual ("That would be all." just under the deny threshold); otherwise it
+    stays `other`, substantive by default ("Now list my reminders")."""
+    if part.source != "fallback" or not part.alternatives:
+        return part
+    lean = part.alternatives[0]
+    if lean.intent not in INEFFECTUAL_PRECEDENCE:
+        return part
+    return Classification(lean.intent, lean.confidence, "model", model_version=part.model_version)
+
+
+def _without(alternatives: tuple[Alternative, ...], intent: str) -> tuple[Alternative, ...]:
+    seen: set[str] = {intent}
+    kept = []
+    for alternative in alternatives:
+        if alternative.intent not in seen:
+            seen.add(alternative.intent)
+            kept.append(alternative)
+    return tuple(kept[:ALTERNATIVES])
 
 
 def _alternatives(ranked: list[tuple[str, float]]) -> tuple[Alternative, ...]:

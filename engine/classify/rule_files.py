@@ -7,7 +7,7 @@ Format (every key but `rules` optional)::
       - id: inbound-gratitude
         direction: inbound
         intent: gratitude
-        scope: whole                 # or anywhere
+        scope: whole                 # or last_sentence, or anywhere
         allow: [acknowledgement]     # whole rules: companion intents ("ok thanks")
         patterns:                    # spaCy token patterns
           - [{LEMMA: thank}, {LOWER: {IN: [you, u]}, OP: "?"}]
@@ -49,7 +49,7 @@ class _RuleSchema(BaseModel):
     id: RuleId
     direction: Literal["inbound", "outbound"]
     intent: NonEmpty
-    scope: Literal["whole", "anywhere"]
+    scope: Literal["whole", "last_sentence", "anywhere"]
     description: StrictStr | None = None
     allow: list[NonEmpty] = []
     patterns: list[Any] = []
@@ -60,8 +60,10 @@ class _RuleSchema(BaseModel):
     def _matches_something(self) -> _RuleSchema:
         if not (self.patterns or self.phrases or self.regex):
             raise ValueError("a rule needs at least one of patterns, phrases or regex")
-        if self.allow and self.scope != "whole":
-            raise ValueError("allow: only rules with scope whole can allow companion intents")
+        if self.allow and self.scope == "anywhere":
+            raise ValueError(
+                "allow: only rules with scope whole or last_sentence can allow companion intents"
+            )
         return self
 
 

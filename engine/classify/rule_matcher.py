@@ -3,8 +3,9 @@
 Token spans come from a span finder (the fast compiled one in production, spaCy's
 Matcher as the reference); regexes run on the text. An `anywhere` rule matches on any
 match; a `whole` rule only when its matches, together with punctuation, emoji and
-filler words (and matches of the whole-scope rules of the intents it `allow`s), cover
-every token. The first matching rule in precedence order wins.
+filler words (and matches of the covering rules of the intents it `allow`s), cover
+every token; a `last_sentence` rule when they cover every token of the last sentence
+(`sentences.last_sentence_start`). The first matching rule in precedence order wins.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from engine.classify.intent_rules import IntentRule, IntentRules
+from engine.classify.intent_rules import COVERING_SCOPES, IntentRule, IntentRules
 from engine.classify.regex_gate import required_literals
+from engine.classify.sentences import last_sentence_start
 from engine.classify.tokens import DEFAULT_FILLER, TokenizedText, Tokenizer, is_decoration
 from engine.core.intents import DIRECTIONS, Direction
 
@@ -76,7 +78,7 @@ class IntentRuleMatcher:
                 tuple(
                     j
                     for j, other in enumerate(own)
-                    if j != i and other.scope == "whole" and other.intent in rule.allow
+                    if j != i and other.scope in COVERING_SCOPES and other.intent in rule.allow
                 )
                 for i, rule in enumerate(own)
             )
@@ -119,6 +121,7 @@ class IntentRuleMatcher:
         if not found:
             return None
         filler: list[bool] | None = None
+        last_start = -1
         for rule_index in sorted(found):
             rule = compiled.rules[rule_index]
             if rule.scope == "anywhere":
@@ -129,7 +132,13 @@ class IntentRuleMatcher:
             companions = compiled.companions[rule_index]
             if companions:
                 spans = spans.union(*(found.get(j, ()) for j in companions))
-            if covers(len(tokens.lowers), spans, filler):
+            if rule.scope == "whole":
+                if covers(len(tokens.lowers), spans, filler):
+                    return rule
+                continue
+            if last_start < 0:
+                last_start = last_sentence_start(tokens.lowers, filler)
+            if covers_from(last_start, len(tokens.lowers), spans, filler):
                 return rule
         return None
 
@@ -148,7 +157,7 @@ class IntentRuleMatcher:
                 any_gate_open and any(word in lowered for word in regex.gate)
             ):
                 continue
-            whole = compiled.rules[regex.rule_index].scope == "whole"
+            whole = compiled.rules[regex.rule_index].scope in COVERING_SCOPES
             for hit in regex.pattern.finditer(tokens.text):
                 span = _token_span(tokens, hit.start(), hit.end(), inside=whole)
                 if span is not None:
@@ -177,4 +186,15 @@ def covers(length: int, spans: Iterable[Span], filler: Sequence[bool]) -> bool:
     assert len(covered) == length
     for start, end in spans:
         covered[start:end] = [True] * (end - start)
+    return all(covered)
+
+
+def covers_from(start: int, length: int, spans: Iterable[Span], filler: Sequence[bool]) -> bool:
+    """True when the spans (clipped to `start`) and filler cover tokens `start`..`length`."""
+    covered = list(filler[start:length])
+    for span_start, span_end in spans:
+        if span_end <= start:
+            continue
+        lo = max(span_start, start) - start
+        covered[lo : span_end - start] = [True] * (span_end - start - lo)
     return all(covered)

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from engine.core.intents import Classification
 from engine.core.model import (
+    MESSAGE_PREVIEW_CHARS,
     Action,
     Agent,
     Conversation,
@@ -169,6 +170,8 @@ def _note_message(
             c.pace_seconds = updated_pace(c.pace_seconds, at - c.customer_turn_since, cs)
             c.customer_turn_since = None
         c.last_inbound_at = at
+        c.last_inbound_text = message.text[:MESSAGE_PREVIEW_CHARS]
+        c.last_inbound_intent = classification.intent
         c.pending_outbound_intent = None
     else:
         c.last_outbound_at = at

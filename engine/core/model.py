@@ -88,6 +88,10 @@ class Priority:
     awaiting_since: datetime | None
 
 
+#: how much of a customer's message a conversation keeps to show (`last_inbound_text`)
+MESSAGE_PREVIEW_CHARS = 280
+
+
 @dataclass(slots=True)
 class Conversation:
     id: str
@@ -107,6 +111,10 @@ class Conversation:
     last_inbound_at: datetime | None = None
     last_outbound_at: datetime | None = None
     last_outbound_intent: str | None = None
+    #: what the customer last wrote (its start, `MESSAGE_PREVIEW_CHARS`) and its intent,
+    #: so a desk can tell conversations apart; ignored messages leave them as they were.
+    last_inbound_text: str | None = None
+    last_inbound_intent: str | None = None
     #: the last outbound intent, kept only until a substantive inbound message arrives
     #: (the `after` condition of workflow rules).
     pending_outbound_intent: str | None = None
@@ -144,6 +152,8 @@ class Conversation:
         copied.boosts = self.boosts
         copied.awaiting_since = self.awaiting_since
         copied.last_inbound_at = self.last_inbound_at
+        copied.last_inbound_text = self.last_inbound_text
+        copied.last_inbound_intent = self.last_inbound_intent
         copied.last_outbound_at = self.last_outbound_at
         copied.last_outbound_intent = self.last_outbound_intent
         copied.pending_outbound_intent = self.pending_outbound_intent

@@ -163,6 +163,11 @@ class ConversationSummary(ConversationBrief):
     last_inbound_at: datetime | None
     last_outbound_at: datetime | None
     opened_at: datetime
+    last_inbound_text: str | None = Field(
+        description="The start (up to 280 characters) of the customer's latest message "
+        "that was not ignored."
+    )
+    last_inbound_intent: str | None = Field(description="That message's intent.")
 
 
 class DecisionRecord(Strict):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import os
+import shlex
+import shutil
 import sys
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -77,9 +79,32 @@ def default_address(host: str, port: int) -> str:
     return f"http://{shown_host}:{port}"
 
 
-def first_start_banner(token: str, host: str, port: int, db_url: str) -> str:
+def tidal_command(argv0: str | None = None) -> str:
+    """This `tidal`, as a command that works when pasted into another terminal.
+
+    Usually only `.venv/bin/tidal` exists, not a `tidal` on the PATH: the running
+    executable's absolute path works from any directory; plain `tidal` only when the
+    PATH finds this same executable.
+    """
+    invoked = Path(argv0 if argv0 is not None else sys.argv[0])
+    if not invoked.name.startswith("tidal"):
+        # started some other way (python -c, a test runner): the script installed beside
+        # this interpreter, as in a virtual environment
+        invoked = Path(sys.executable).parent / "tidal"
+        if not invoked.is_file():
+            return "tidal"
+    on_path = shutil.which("tidal")
+    if on_path is not None and Path(on_path).resolve() == invoked.resolve():
+        return "tidal"
+    return shlex.quote(str(invoked.absolute()))
+
+
+def first_start_banner(
+    token: str, host: str, port: int, db_url: str, command: str | None = None
+) -> str:
     """What the first start on an empty database prints (like Jupyter prints its URL)."""
     base = default_address(host, port)
+    tidal = command or tidal_command()
     return "\n".join(
         [
             "",
@@ -89,8 +114,9 @@ def first_start_banner(token: str, host: str, port: int, db_url: str) -> str:
             "",
             "Try it:",
             f'    curl -H "Authorization: Bearer {token}" {base}/v1/agents',
-            f"Open the desk at {base}/ ; more tokens (agent, supervisor, service):",
-            f"    tidal token create --role supervisor --db '{db_url}'",
+            f"Open the desk at {base}/ and sign in with it (the supervisor view).",
+            "More tokens (agent, supervisor, service):",
+            f"    {tidal} token create --role supervisor --db {shlex.quote(db_url)}",
             "",
         ]
     )

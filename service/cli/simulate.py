@@ -9,7 +9,6 @@ figures.
 from __future__ import annotations
 
 import json
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -107,6 +106,7 @@ def _run(
     rules: Path,
     models: Path,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, list[float]]]]:
+    from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from simulation.classifying import CachedClassifier
@@ -128,7 +128,7 @@ def _run(
         BarColumn(),
         TextColumn("{task.completed:.0f}/{task.total:.0f} simulated hours"),
         TimeElapsedColumn(),
-        transient=not sys.stderr.isatty(),
+        console=Console(stderr=True),  # standard output stays the table and the JSON line
     ) as progress:
 
         def track(name: str) -> Callable[[float], None]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -29,6 +30,7 @@ def create(
     label: Annotated[str | None, typer.Option(help="A note on what the token is for.")] = None,
 ) -> None:
     """Create a token and print it alone on the last line (works on a new database too)."""
+    from service.api.fields import ID_MAX_CHARS, ID_RULE, is_identifier
     from service.cli.serve import database_url
     from service.persistence.store import DurableStore
     from service.tokens import Role
@@ -36,6 +38,10 @@ def create(
     if (role is RoleChoice.agent) != (agent is not None):
         raise typer.BadParameter(
             "--agent is required for --role agent, and only for it", param_hint="--agent"
+        )
+    if agent is not None and not is_identifier(agent):
+        raise typer.BadParameter(
+            f"agent ids are 1 to {ID_MAX_CHARS} {ID_RULE}", param_hint="--agent"
         )
     store = DurableStore(database_url(db))
     try:
@@ -46,6 +52,15 @@ def create(
     scope = f" for agent {agent}" if agent else ""
     typer.echo(f"Created a token with role {role.value}{scope}. It is shown only once:", err=True)
     typer.echo(token)
+
+
+def _existing(url: str) -> str:
+    """`url`, unless it names an SQLite file that does not exist (reading or revoking
+    must not create an empty database)."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not Path(url.removeprefix(prefix)).is_file():
+        raise typer.BadParameter(f"no database at {url.removeprefix(prefix)}", param_hint="--db")
+    return url
 
 
 @app.command("list")
@@ -63,7 +78,7 @@ def list_(
     from service.persistence.store import make_engine
     from service.persistence.tokens import list_tokens
 
-    engine = make_engine(database_url(db))
+    engine = make_engine(_existing(database_url(db)))
     try:
         tokens = list_tokens(engine)
     finally:
@@ -91,7 +106,7 @@ def revoke(
     from service.persistence.store import make_engine
     from service.persistence.tokens import revoke_token
 
-    engine = make_engine(database_url(db))
+    engine = make_engine(_existing(database_url(db)))
     try:
         revoked = revoke_token(engine, token_id)
     finally:

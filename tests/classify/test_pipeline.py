@@ -161,6 +161,100 @@ def test_pipeline_lemma_text_equals_the_models_feature_text() -> None:
     assert mismatches == []
 
 
+COMPOSITE_RULES = """
+rules:
+  - id: thanks
+    direction: inbound
+    intent: gratitude
+    scope: whole
+    allow: [acknowledgement]
+    phrases: [thanks, you were helpful]
+  - id: great
+    direction: inbound
+    intent: acknowledgement
+    scope: whole
+    phrases: [great]
+  - id: thats-all
+    direction: inbound
+    intent: deny
+    scope: whole
+    allow: [gratitude]
+    phrases: [that's all]
+"""
+
+
+def _composite(tmp_path: Path, scorer: FakeScorer) -> Classifier:
+    return Classifier(rules_from_yaml(tmp_path, mine=COMPOSITE_RULES), {"inbound": scorer})
+
+
+def test_a_request_after_thanks_makes_the_customer_message_substantive(tmp_path: Path) -> None:
+    scorer = FakeScorer(
+        "inbound",
+        answers={
+            "Great, thanks. Now list my reminders": [("gratitude", 0.97), ("other", 0.03)],
+            "Now list my reminders": [("other", 0.9), ("gratitude", 0.1)],
+        },
+    )
+    result = _composite(tmp_path, scorer).classify(
+        "Great, thanks. Now list my reminders", "inbound"
+    )
+    assert result.intent == "other"
+    assert result.source == "model"
+    assert Alternative("gratitude", 0.97) in result.alternatives
+
+
+def test_a_sentence_the_model_only_escalates_counts_as_a_request(tmp_path: Path) -> None:
+    scorer = FakeScorer(
+        "inbound",
+        answers={
+            "Thanks! Book it now": [("gratitude", 0.9), ("other", 0.1)],
+            "Book it now": [("urgent", 0.7), ("other", 0.3)],
+        },
+    )
+    assert _composite(tmp_path, scorer).classify("Thanks! Book it now", "inbound").intent == "other"
+
+
+def test_ineffectual_sentences_combine_into_the_one_that_matters_most(tmp_path: Path) -> None:
+    scorer = FakeScorer("inbound", default=[("other", 0.9)])
+    result = _composite(tmp_path, scorer).classify(
+        "That's all, thanks. You were helpful.", "inbound"
+    )
+    assert result.intent == "deny"
+    assert result.source == "rule"
+
+
+def test_a_sentence_the_model_leans_to_call_ineffectual_does_not_activate(tmp_path: Path) -> None:
+    scorer = FakeScorer(
+        "inbound",
+        answers={"That would be all.": [("deny", 0.8), ("other", 0.2)]},
+        default=[("other", 0.9)],
+        thresholds={"deny": 0.9},
+    )
+    result = _composite(tmp_path, scorer).classify("Thanks. That would be all.", "inbound")
+    assert result.intent == "deny"
+    assert result.source == "model"
+
+
+def test_agent_messages_are_not_split_into_sentences(tmp_path: Path) -> None:
+    scorer = FakeScorer("outbound", default=[("other", 0.9)])
+    classifier = Classifier(rules_from_yaml(tmp_path, mine=COMPOSITE_RULES), {"outbound": scorer})
+    classifier.classify("Booked. Thanks.", "outbound")
+    assert scorer.calls == ["Booked. Thanks."]
+
+
+@pytest.mark.parametrize(("probability", "expected"), [(0.55, "other"), (0.65, "urgent")])
+def test_the_model_escalates_only_above_the_escalation_floor(
+    tmp_path: Path, probability: float, expected: str
+) -> None:
+    scorer = FakeScorer(
+        "inbound",
+        default=[("urgent", probability), ("other", 1 - probability)],
+        thresholds={"urgent": 0.3},
+    )
+    result = _classifier(tmp_path, scorer).classify("I need a ticket to Denver please", "inbound")
+    assert result.intent == expected
+
+
 def test_an_answer_of_the_encoder_stage_has_source_encoder(tmp_path: Path) -> None:
     scorer = FakeCascadeScorer(
         "inbound",

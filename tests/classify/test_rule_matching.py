@@ -168,3 +168,55 @@ def test_boolean_flags_compile_to_the_fast_path_and_agree_with_spacy(tmp_path: P
         tokens = tokenizer(text)
         assert fast.finder("outbound").spans(tokens) == slow.finder("outbound").spans(tokens)
     assert _rule(fast, "Thanks, bye!", "outbound") == "bye"
+
+
+LAST_SENTENCE_RULES = """
+rules:
+  - id: offer
+    direction: outbound
+    intent: offer_more_help
+    scope: last_sentence
+    phrases: [anything else]
+  - id: sign-off
+    direction: outbound
+    intent: closing
+    scope: last_sentence
+    allow: [closing]
+    patterns:
+      - [{LOWER: {IN: [bye, goodbye]}}]
+    phrases: [have a great day, take care]
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Anything else?", "offer"),
+        ("Your table is booked for 7 pm. Anything else?", "offer"),
+        ("Your refund is on its way. Have a great day!", "sign-off"),
+        ("Done. Have a great day! Take care.", "sign-off"),
+        ("Have a great day! Your tickets are attached.", None),
+        ("Anything else? Your tickets are attached.", None),
+        ("Anything else you tried?", None),
+    ],
+)
+def test_last_sentence_rules_need_the_last_sentence_covered(
+    tmp_path: Path, text: str, expected: str | None
+) -> None:
+    matcher = IntentRuleMatcher(
+        rules_from_yaml(tmp_path, mine=LAST_SENTENCE_RULES), shared_tokenizer()
+    )
+    assert _rule(matcher, text, "outbound") == expected
+
+
+def test_last_sentence_rules_agree_with_the_spacy_reference_finder(tmp_path: Path) -> None:
+    rules = rules_from_yaml(tmp_path, mine=LAST_SENTENCE_RULES)
+    fast = IntentRuleMatcher(rules, shared_tokenizer())
+    slow = IntentRuleMatcher(rules, shared_tokenizer(), finder_factory=SpacySpanFinder)
+    for text in (
+        "Booked. Have a great day!",
+        "Anything else? Booked.",
+        "Take care. Anything else?",
+    ):
+        tokens = shared_tokenizer()(normalize(text))
+        assert fast.match(tokens, "outbound") == slow.match(tokens, "outbound")

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from service.cli import app, tidal_version
+from service.cli.serve import first_start_banner, tidal_command
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -80,3 +81,21 @@ def test_a_folder_named_on_the_command_line_is_taken_as_written(
     result = runner.invoke(app, ["rules", "check", str(tmp_path / "elsewhere")])
     assert result.exit_code == 2
     assert "elsewhere" in result.output
+
+
+def test_the_command_printed_for_more_tokens_is_the_running_executable(tmp_path: Path) -> None:
+    script = tmp_path / "venv" / "bin" / "tidal"
+    script.parent.mkdir(parents=True)
+    script.write_text("#!/bin/sh\n")
+    assert tidal_command(str(script)) == str(script)
+    assert tidal_command(".venv/bin/tidal") == str(Path(".venv/bin/tidal").absolute())
+
+
+def test_the_first_start_banner_names_the_desk_and_a_working_token_command() -> None:
+    banner = first_start_banner(
+        "tidal_x", "0.0.0.0", 8000, "sqlite:///my db.sqlite", command="/opt/tidal/bin/tidal"
+    )
+    assert "Open the desk at http://127.0.0.1:8000/ and sign in with it" in banner
+    assert "/opt/tidal/bin/tidal token create --role supervisor --db 'sqlite:///my db.sqlite'" in (
+        banner
+    )

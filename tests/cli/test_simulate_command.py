@@ -8,6 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from service.cli import app
+from simulation.report import render
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -46,6 +47,9 @@ def test_compare_writes_metrics_and_plots_and_ends_with_the_bench_line(tmp_path:
     assert last["engaged_median_wait_ratio"] == round(adaptive_median / fifo_median, 4)
     for name in ("waits.png", "load_and_queue.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page = render(report, None)
+    assert "| engaged median wait, adaptive / FIFO ≤ 0.5 |" in page
+    assert json.dumps(last) in page
 
 
 def test_an_unknown_policy_is_a_usage_error_and_writes_nothing(tmp_path: Path) -> None:

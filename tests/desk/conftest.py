@@ -59,14 +59,15 @@ def artifacts() -> Path:
 
 
 @pytest.fixture
-def open_desk(browser: Browser, live_service: LiveService) -> Iterator[Callable[[], DeskTab]]:
-    """Opens fresh tabs (each its own sessionStorage) on the desk; closes them before the
-    service stops, so no open event stream holds up its shutdown."""
+def open_desk(browser: Browser, live_service: LiveService) -> Iterator[Callable[..., DeskTab]]:
+    """Opens fresh tabs (each its own sessionStorage) on the desk, 1280 px wide unless
+    told (`open_desk(width=390)`: a phone); closes them before the service stops, so no
+    open event stream holds up its shutdown."""
     contexts: list[BrowserContext] = []
 
-    def open_tab() -> DeskTab:
+    def open_tab(width: int = 1280, height: int = 860) -> DeskTab:
         context = browser.new_context(
-            viewport={"width": 1280, "height": 860}, locale="en-GB", timezone_id="UTC"
+            viewport={"width": width, "height": height}, locale="en-GB", timezone_id="UTC"
         )
         contexts.append(context)
         tab = DeskTab(context.new_page())

@@ -222,3 +222,71 @@ def test_desk_shows_a_lost_connection_and_catches_up_when_it_returns(
     expect(page.locator("#connection")).to_contain_text("Live")
     expect(conversation_ids(page, "awaiting-agent")).to_have_text(["c-1"])
     assert page.evaluate("window.__signedInOnce") is True, "the desk reloaded"
+
+
+def test_an_admin_token_opens_the_supervisor_view_also_on_a_phone(
+    open_desk: Callable[..., DeskTab], live_service: LiveService
+) -> None:
+    service = live_service
+    service.customer_writes("c-1", "my card is blocked", customer_id="cust-1")
+    service.put_agent("a-1", status="busy", preferred_concurrency=2, max_concurrency=3)
+    tab = open_desk(width=390, height=844)  # on a phone, too
+    page = tab.page
+    sign_in(page, service.admin_token)  # the token `tidal serve` prints at first start
+    expect(page.get_by_role("heading", name="Supervisor")).to_be_visible()
+    expect(page.locator("#identity")).to_have_text("Admin (supervisor view)")
+    expect(conversation_ids(page, "queue")).to_have_text(["c-1"])
+    expect(page.locator('tr[data-agent-id="a-1"]')).to_contain_text("Busy")
+    # the agents table scrolls inside its panel; the page itself never scrolls sideways
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert tab.errors == []
+
+
+def test_each_card_shows_what_the_customer_last_wrote_and_its_intent(
+    open_desk: Callable[..., DeskTab], live_service: LiveService
+) -> None:
+    service = live_service
+    service.put_agent("a-1", status="available", preferred_concurrency=2, max_concurrency=3)
+    tab = open_desk()
+    page = tab.page
+    sign_in(page, service.agent_token("a-1"))
+    service.customer_writes("c-1", "Where is my parcel? It was due on Monday.")
+    service.customer_writes("c-2", "Someone used my card, this is urgent!")
+    expect(card(page, "c-1").locator(".said-text")).to_have_text(
+        "Where is my parcel? It was due on Monday."
+    )
+    expect(card(page, "c-2").locator(".said .intent")).to_have_text("urgent")
+    expect(card(page, "c-2").locator(".said-text")).to_have_text(
+        "Someone used my card, this is urgent!"
+    )
+    assert tab.errors == []
+
+
+def test_on_a_phone_the_header_keeps_the_agents_status_and_load_in_view(
+    open_desk: Callable[..., DeskTab], live_service: LiveService, artifacts: Path
+) -> None:
+    service = live_service
+    service.put_agent("a-1", status="available", preferred_concurrency=2, max_concurrency=3)
+    for number in range(1, 4):
+        service.customer_writes(f"c-{number}", f"question number {number} about my bill")
+    tab = open_desk(width=390, height=844)
+    page = tab.page
+    sign_in(page, service.agent_token("a-1"))
+    header = page.locator("header.topbar")
+    status = page.locator("#header-status")
+    expect(status).to_be_visible()
+    expect(status).to_contain_text("Available")
+    expect(status.locator(".header-load")).to_have_text("2/3")
+    # right after sign-in the agent's own bar is in view, not slid under the sticky header
+    header_box, select_box = header.bounding_box(), page.locator("#agent-status").bounding_box()
+    assert header_box is not None and select_box is not None
+    assert select_box["y"] >= header_box["y"] + header_box["height"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # far down the worklist, the header still tells the status and load
+    page.locator("#inactive").scroll_into_view_if_needed()
+    expect(page.locator("#agent-status")).not_to_be_in_viewport()
+    expect(status).to_be_in_viewport()
+    page.locator("#agent-status").select_option("busy")
+    expect(status).to_contain_text("Busy")
+    page.screenshot(path=str(artifacts / "desk-phone.png"), animations="disabled")
+    assert tab.errors == []

@@ -4,17 +4,18 @@ test here, not the model)."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -29,6 +30,7 @@ from service.persistence.store import DurableStore
 from service.rules import ActiveRules
 from service.tokens import Role
 
+T = TypeVar("T")
 REPO = Path(__file__).resolve().parents[2]
 RULES_DIR = REPO / "rules"
 MODELS_DIR = REPO / "models"
@@ -81,11 +83,22 @@ def table_rules(engine_rules: EngineRules, generation: int = 1) -> ActiveRules:
     return ActiveRules(generation, TextTableClassifier(), engine_rules, RULES_DIR, MODELS_DIR)
 
 
+class _Server(uvicorn.Server):
+    """A uvicorn server that remembers the event loop it serves on."""
+
+    loop: asyncio.AbstractEventLoop | None = None
+
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        self.loop = asyncio.get_running_loop()
+        await super().serve(sockets)
+
+
 class LiveServer:
     """Runs an app with uvicorn on a free loopback port in a background thread.
 
     A real server (rather than an in-process transport) so streaming responses (SSE)
-    behave as in production.
+    behave as in production. `call` runs a coroutine on the server's event loop (to ask
+    the running service something, as `tests.service.state` does).
     """
 
     def __init__(self, app: FastAPI, port: int = 0) -> None:
@@ -102,7 +115,7 @@ class LiveServer:
             timeout_graceful_shutdown=2,
             loop="asyncio",
         )
-        self._server = uvicorn.Server(config)
+        self._server = _Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
         )
@@ -115,6 +128,11 @@ class LiveServer:
                 raise RuntimeError("the server did not start")
             self._thread.join(0.01)
         return self
+
+    def call(self, coroutine: Coroutine[Any, Any, T], timeout: float = 30) -> T:
+        """Run `coroutine` on the server's loop and return its result."""
+        assert self._server.loop is not None
+        return asyncio.run_coroutine_threadsafe(coroutine, self._server.loop).result(timeout)
 
     def __exit__(self, *_exc: object) -> None:
         self._server.should_exit = True
@@ -129,6 +147,9 @@ class Api:
     client: httpx.Client
     db_url: str
     tokens: dict[str, str]
+    #: the server and app, when the test runs them in this process
+    server: LiveServer | None = None
+    app: FastAPI | None = None
 
     def headers(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
@@ -202,7 +223,7 @@ def api(settings: Settings, engine_rules: EngineRules) -> Iterator[Api]:
     tokens = issue_tokens(settings.db_url)
     app = create_app(settings, rules=table_rules(engine_rules))
     with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
-        yield Api(client, settings.db_url, tokens)
+        yield Api(client, settings.db_url, tokens, server, app)
 
 
 def helper_processes(parent: int | None = None) -> list[int]:

@@ -107,6 +107,26 @@ def test_an_agent_may_set_its_status_but_not_its_limits(api: Api) -> None:
     assert agent["max_concurrency"] == 3
 
 
+def test_an_admin_may_read_what_a_supervisor_reads(api: Api) -> None:
+    assert api.message("m-1", "c-1", "my card is blocked").status_code == 200
+    admin = api.headers("admin")
+    assert api.client.get("/v1/queue", headers=admin).status_code == 200
+    assert api.client.get("/v1/agents", headers=admin).status_code == 200
+    assert api.client.get("/v1/conversations/c-1", headers=admin).status_code == 200
+    with api.client.stream("GET", "/v1/events", headers=admin) as events:
+        assert events.status_code == 200
+        assert events.headers["content-type"].startswith("text/event-stream")
+
+
+def test_an_admin_still_may_not_act_as_the_messaging_service(api: Api) -> None:
+    response = api.client.post(
+        "/v1/messages",
+        headers=api.headers("admin"),
+        json={"message_id": "m-1", "conversation_id": "c-1", "direction": "inbound", "text": "hi"},
+    )
+    assert response.status_code == 403
+
+
 def test_me_tells_the_role_and_agent_of_a_token(api: Api) -> None:
     assert api.client.get("/v1/me", headers=api.headers("a-2")).json() == {
         "role": "agent",

@@ -70,6 +70,22 @@ def test_first_start_prints_a_working_admin_token_and_later_starts_do_not(
             f"http://127.0.0.1:{port}/v1/agents", headers={"Authorization": f"Bearer {token}"}
         )
         assert answer.status_code == 200
+        # the printed command works as printed, from another directory and without a
+        # `tidal` on the PATH
+        [command] = [line.strip() for line in banner.splitlines() if "token create" in line]
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir()
+        made = subprocess.run(
+            command,
+            shell=True,
+            cwd=elsewhere,
+            env={"PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert made.returncode == 0, made.stderr
+        assert made.stdout.strip().splitlines()[-1].startswith("tidal_")
     finally:
         process.terminate()
         process.wait(30)

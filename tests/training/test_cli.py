@@ -205,3 +205,24 @@ def test_evaluate_cross_validates_on_training_data_on_request(data_tree: Path) -
     assert result.exit_code == 0, result.output
     assert "fold 2/2" in result.output
     assert "2-fold cross-validation" in result.output
+
+
+def test_train_with_the_encoder_writes_a_cascade_that_checks_the_costly_intents(
+    data_tree: Path,
+) -> None:
+    code, output = _train(data_tree, "--encoder", "--encoder-gate", "0.8")
+    assert code == 0, output
+    model = IntentModel.load(data_tree / "models" / "inbound-candidate")
+    settings = model.metadata["features"]["encoder"]
+    assert model.encoder is not None and settings["gate"] == 0.8
+    # From the shipped workflow: gratitude closes after an offer of more help.
+    assert "gratitude" in settings["confirm"] and "greeting" not in settings["confirm"]
+    assert (
+        "sentence encoder"
+        in (data_tree / "models" / "inbound-candidate" / "MODEL_CARD.md").read_text()
+    )
+
+
+def test_the_encoder_cannot_be_combined_with_word_vectors(data_tree: Path) -> None:
+    code, _ = _train(data_tree, "--encoder", "--vectors", "16")
+    assert code == 2

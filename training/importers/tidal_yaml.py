@@ -22,7 +22,12 @@ class Written:
 
 
 def render(
-    examples: Iterable[Example], *, direction: Direction, source: str, licence: str
+    examples: Iterable[Example],
+    *,
+    direction: Direction,
+    source: str,
+    licence: str,
+    tune_thresholds: bool = True,
 ) -> tuple[str, Written]:
     """The file text: intents in order of first appearance, texts in input order.
 
@@ -49,6 +54,7 @@ def render(
         f"direction: {direction}",
         f"source: {_quoted(source)}",
         f"licence: {_quoted(licence)}",
+        *([] if tune_thresholds else ["tune_thresholds: false"]),
         "intents:",
     ]
     # Keys are quoted too: YAML would read an intent named `yes` or `no` as a boolean.
@@ -72,9 +78,16 @@ def write_examples(
     direction: Direction,
     source: str,
     licence: str,
+    tune_thresholds: bool = True,
 ) -> Written:
     """Write one Tidal data file (parent folders are created)."""
-    text, written = render(examples, direction=direction, source=source, licence=licence)
+    text, written = render(
+        examples,
+        direction=direction,
+        source=source,
+        licence=licence,
+        tune_thresholds=tune_thresholds,
+    )
     target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")

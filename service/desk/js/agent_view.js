@@ -138,6 +138,24 @@ export class AgentView {
         ? "Go available to take work."
         : `Picks the most urgent queued conversation, up to your maximum of ${agent.max_concurrency}.`;
     this.blockedNote.hidden = !agent.blocked_for_overdue;
+    this.renderHeaderStatus(agent);
+  }
+
+  /** Status and load in the header too: on a phone the agent's bar scrolls out of view. */
+  renderHeaderStatus(agent) {
+    const header = document.getElementById("header-status");
+    if (!header) return;
+    header.dataset.status = agent.status;
+    header.replaceChildren(
+      h("span", { class: "dot", "aria-hidden": "true" }),
+      h("span", { class: "header-status-text", text: statusLabel(agent.status) }),
+      h("span", { class: "header-load", text: `${agent.load ?? 0}/${agent.max_concurrency}`, title: "Active conversations / maximum" }),
+    );
+    header.setAttribute(
+      "aria-label",
+      `${statusLabel(agent.status)}, ${agent.load ?? 0} active of preferred ${agent.preferred_concurrency}, maximum ${agent.max_concurrency}`,
+    );
+    header.hidden = false;
   }
 
   actionsFor(conversation) {

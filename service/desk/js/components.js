@@ -40,6 +40,18 @@ function metaLine(conversation) {
   return h("p", { class: "meta" }, parts.join(" · "), skills.length ? [" ", skills] : null);
 }
 
+/** What the customer last wrote, with its intent: how an agent tells conversations apart. */
+function saidLine(conversation) {
+  if (!conversation.last_inbound_text) return null;
+  const intent = conversation.last_inbound_intent;
+  return h(
+    "p",
+    { class: "said" },
+    intent ? h("span", { class: "intent", title: "Intent of the customer's latest message", text: humanize(intent) }) : null,
+    h("q", { class: "said-text", text: conversation.last_inbound_text }),
+  );
+}
+
 /** The later of two optional ISO timestamps. */
 function latest(a, b) {
   if (!a || !b) return a ?? b ?? null;
@@ -83,6 +95,7 @@ export function conversationCard(conversation, { nowMs, actions = [] } = {}) {
       h("h3", { class: "conv-id", id: titleId, text: conversation.id }),
       deadline,
     ),
+    saidLine(conversation),
     metaLine(conversation),
     waitsOnAgent ? whyLine(priority) : statusLine(conversation),
     actions.length

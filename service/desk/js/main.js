@@ -87,6 +87,7 @@ function showSignIn(message = "") {
   $("sign-in").hidden = false;
   $("view").hidden = true;
   $("identity").hidden = true;
+  $("header-status").hidden = true;
   $("sign-out").hidden = true;
   $("sign-in-error").textContent = message;
   $("token").value = "";
@@ -107,7 +108,7 @@ async function start(session) {
   $("sign-in").hidden = true;
   root.hidden = false;
   $("identity").hidden = false;
-  $("identity").textContent = identity.role === "agent" ? `Agent ${identity.agentId}` : "Supervisor";
+  $("identity").textContent = identity.role === "agent" ? `Agent ${identity.agentId}` : identity.label ?? "Supervisor";
   $("sign-out").hidden = false;
   document.body.dataset.role = identity.role;
   current = { api, view, stream: null, refresher: null, pollTimer: null, clockTimer: null };
@@ -117,7 +118,9 @@ async function start(session) {
   keepClockInSync(current);
   await view.refresh();
   root.setAttribute("aria-busy", "false");
-  $("main").focus(); // keyboard and screen-reader users start at the desk, not the header
+  // Keyboard and screen-reader users start at the desk, not the header; without scrolling,
+  // which would slide the agent's own bar under the sticky header on a phone.
+  $("main").focus({ preventScroll: true });
   current.stream = new EventStream(view.streamUrl, session.token, {
     onEvent: () => live.refresher.soon(),
     onState: setConnection,

@@ -26,8 +26,8 @@ export function clearSession() {
 export class SignInError extends Error {}
 
 /**
- * Find out what the token may do: {role: "agent", agentId} or {role: "supervisor"}
- * (a supervisor who names an agent gets that agent's desk).
+ * Find out what the token may do: {role: "agent", agentId} or {role: "supervisor", label}
+ * (a supervisor or admin who names an agent gets that agent's desk).
  * GET /v1/me answers directly; a service without it is still usable: an agent id typed at
  * sign-in is checked with GET /v1/agents/{id}, and without one the queue (supervisors
  * only) tells a supervisor token apart.
@@ -58,12 +58,13 @@ async function whoAmI(api) {
 
 async function identityOf(me, api, agentIdHint) {
   if (me.role === "agent" && me.agent_id) return { role: "agent", agentId: me.agent_id };
-  if (me.role === "supervisor") {
-    if (!agentIdHint) return { role: "supervisor" };
+  // An admin may do what a supervisor may: the token printed at first start opens the desk.
+  if (me.role === "supervisor" || me.role === "admin") {
+    if (!agentIdHint) return { role: "supervisor", label: me.role === "admin" ? "Admin (supervisor view)" : "Supervisor" };
     await existingAgent(api, agentIdHint); // a typo should not open an empty desk
     return { role: "agent", agentId: agentIdHint };
   }
-  throw new SignInError(`A ${me.role} token cannot use the desk: sign in with an agent or supervisor token.`);
+  throw new SignInError(`A ${me.role} token cannot use the desk: sign in with an agent, supervisor or admin token.`);
 }
 
 async function existingAgent(api, agentId) {
