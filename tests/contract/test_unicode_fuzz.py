@@ -173,7 +173,7 @@ def test_random_unicode_in_path_ids_skills_and_reasons_is_stored_or_refused(
         read = api.client.get(
             f"/v1/conversations/{conversation_path}", headers=api.headers("service")
         )
-        _check_answer(read, 404, 422)
+        _check_answer(read, 200, 404, 422)  # 200: an earlier example made it
     classified = _post(
         api, "POST", "/v1/classify", {"text": skill, "direction": "inbound"}, "service"
     )

@@ -410,6 +410,14 @@ def test_unreadable_durations_are_refused(text: str) -> None:
         parse_duration(text)
 
 
+@pytest.mark.parametrize("text", ["3651d", "87601h", "99999999999d", "1e400d"])
+def test_durations_longer_than_ten_years_are_refused(text: str) -> None:
+    # deadlines are computed as now + duration: bounded so none leaves the calendar
+    with pytest.raises(ValueError, match="duration"):
+        parse_duration(text)
+    assert parse_duration("3650d") == timedelta(days=3650)
+
+
 def test_negative_durations_print_back_readably() -> None:
     assert [format_duration(timedelta(seconds=s)) for s in (-5, -1800)] == ["-5s", "-30m"]
 
