@@ -295,7 +295,12 @@ def evaluate(
         ),
     ] = 0,
     rules: Annotated[
-        Path, typer.Option("--rules", help="Rules directory used with --errors.")
+        Path,
+        typer.Option(
+            "--rules",
+            help="Rules directory used with --errors (default: rules/ under $TIDAL_HOME or here).",
+            callback=folder("rules", "pass --rules DIR", required=False),
+        ),
     ] = Path("rules"),
     report: Annotated[
         Path,
