@@ -106,6 +106,7 @@ def build_pipeline(
         return Pipeline(
             [("normalize", SpacyNormalizer()), ("features", features), ("classifier", classifier)]
         )
+    from engine.classify.encoder import shared_encoder
     from training.cascade import EncoderCascade
     from training.encoder_features import EncoderFeatures
 
@@ -125,6 +126,7 @@ def build_pipeline(
         method=calibration,
         random_state=random_state,
         n_jobs=n_jobs,
+        encoder_columns=shared_encoder().dimensions,
         gate=encoder_gate,
         confirm=tuple(encoder_confirm),
         confirm_floor=encoder_confirm_floor,

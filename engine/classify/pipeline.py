@@ -118,6 +118,8 @@ class Classifier:
         whole = self._classify_one(tokens, direction)
         if whole.source == "rule" or direction != "inbound":
             return whole
+        if whole.intent != FALLBACK_INTENT and whole.intent not in INEFFECTUAL_PRECEDENCE:
+            return whole  # the model reads the whole message as urgent, away, ...: it stands
         spans = sentence_spans(tokens.lowers)
         if len(spans) < 2 or len(spans) > MAX_SENTENCES:
             return whole

@@ -163,6 +163,20 @@ DEFAULT_WORKFLOW = WorkflowRules(
             direction="inbound",
             intents=frozenset({"goodbye"}),
         ),
+        # "ok" to what the agent just said, while the agent holds the conversation,
+        # answers the agent ("sounds good" to a proposal): leaving it unseen would keep
+        # the customer waiting in silence. "ok" to a hold or to an offer of more help, and
+        # "ok" to a paused or queued conversation, stay ignored (the rule below).
+        _rule(
+            "activate-when-customer-acknowledges-agent",
+            Action.ACTIVATE,
+            "customer_answered",
+            direction="inbound",
+            intents=frozenset({"acknowledgement"}),
+            after=frozenset({"other"}),
+            states=frozenset({"assigned"}),
+            awaiting=frozenset({"customer"}),
+        ),
         _rule(
             "ignore-thanks-and-acknowledgements",
             Action.IGNORE,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from engine.core.model import Awaiting, EventKind, State
+import pytest
+
+from engine.core.model import Action, Awaiting, EventKind, State
 from tests.engine.harness import Desk, at
 
 
@@ -134,6 +136,35 @@ def test_thanks_does_not_wake_an_inactive_conversation() -> None:
         assert outcome.conversation.state is State.INACTIVE
         assert outcome.routing.reason == "unchanged"
     assert desk.queue_ids() == []
+
+
+def test_ok_to_what_the_agent_said_is_the_agents_turn_again() -> None:
+    desk = Desk()
+    desk.agent("a-1")
+    served(desk)  # the agent answered ("I can offer a refund or a replacement")
+    outcome = desk.customer("c-1", "acknowledgement")  # "sounds good"
+    assert outcome.decision.action is Action.ACTIVATE
+    assert outcome.decision.rule_id == "activate-when-customer-acknowledges-agent"
+    assert outcome.conversation.awaiting is Awaiting.AGENT
+    assert outcome.conversation.agent_id == "a-1"
+
+
+def test_thanks_to_what_the_agent_said_stays_ignored() -> None:
+    desk = Desk()
+    desk.agent("a-1")
+    served(desk)
+    outcome = desk.customer("c-1", "gratitude")
+    assert outcome.decision.action is Action.IGNORE
+    assert outcome.conversation.awaiting is Awaiting.CUSTOMER
+
+
+@pytest.mark.parametrize("agent_said", ["hold", "offer_more_help"])
+def test_ok_to_a_hold_or_an_offer_of_more_help_stays_ignored(agent_said: str) -> None:
+    desk = Desk()
+    desk.agent("a-1")
+    desk.customer("c-1")
+    desk.reply("c-1", agent_said)
+    assert desk.customer("c-1", "acknowledgement").decision.action is Action.IGNORE
 
 
 def test_thanks_with_a_new_request_wakes_the_conversation() -> None:
@@ -284,7 +315,7 @@ def test_ignored_messages_do_not_reset_the_inactivity_timer() -> None:
     desk.customer("c-1")
     desk.reply("c-1")
     desk.until("10:20")
-    desk.customer("c-1", "acknowledgement")
+    desk.customer("c-1", "gratitude")
     desk.until("10:30")
     desk.engine.tick()
     assert desk.conv("c-1").state is State.INACTIVE

@@ -39,7 +39,8 @@ def test_min_confidence_lets_unsure_classifications_fall_through() -> None:
         Action.CLOSE,
         "sure_goodbye",
     )
-    desk = Desk(workflow=WorkflowRules((rule, DEFAULT_WORKFLOW.rules[6])))
+    anything_else = next(r for r in DEFAULT_WORKFLOW.rules if r.id == "activate-on-anything-else")
+    desk = Desk(workflow=WorkflowRules((rule, anything_else)))
     desk.agent("a-1")
     desk.customer("c-1")
     unsure = desk.customer("c-1", "goodbye", confidence=0.6)

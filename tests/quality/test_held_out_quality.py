@@ -53,7 +53,8 @@ def test_held_out_inbound_intents_are_at_least_93_percent_right(classifier: Clas
     [
         ("No, that's all, thanks!", "offer_more_help", "close"),
         ("thanks!", None, "ignore"),
-        ("ok", "other", "ignore"),
+        ("ok", "hold", "ignore"),
+        ("sounds good", "other", "activate"),
         ("Thanks! Also, my card is blocked", "offer_more_help", "activate"),
         ("I'm in a meeting, I'll text you later", "other", "inactivate"),
         ("STOP", "other", "close"),

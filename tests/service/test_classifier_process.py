@@ -29,7 +29,7 @@ from fastapi import FastAPI
 
 from engine.core.intents import Classification, Direction
 from service import classifier_process
-from service.app import create_app
+from service.app import TidalApp, create_app
 from service.classifier_process import ClassifierProcess
 from service.metrics import Metrics
 from service.persistence import schema
@@ -258,6 +258,22 @@ def test_a_failed_helper_is_replaced_after_a_pause(
         )
         assert _metric(api, "tidal_classifier_process_texts_total") == asked + 1
     assert helper_processes(os.getpid()) == []
+
+
+def test_no_helper_is_started_once_a_stop_was_asked_for(
+    tmp_path: Path, shipped_rules: ActiveRules
+) -> None:
+    app, unstarted = _serve(tmp_path, shipped_rules, restart_seconds=0.2)
+    assert isinstance(app, TidalApp)
+    with _running(app, unstarted) as (_api, services):
+        first = services.classifier_process
+        assert first is not None
+        app.begin_stopping()  # what a SIGTERM does first (service.stopping_server)
+        os.kill(first.pid, signal.SIGKILL)
+        # a replacement would be running well within this time (see the test above)
+        threading.Event().wait(3.0)
+        assert services.classifier_process is first and not first.alive
+        assert helper_processes(os.getpid()) == []
 
 
 def test_classify_only_requests_are_answered_by_the_helper(
