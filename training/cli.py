@@ -1,4 +1,4 @@
-"""`tidal train` and `tidal evaluate` (SPEC 5, 7).
+"""`tidal train` and `tidal evaluate` (docs/models.md, docs/cli.md).
 
 `train` never replaces the model in use silently: it writes `models/<direction>-candidate/`,
 and only `--promote` moves a candidate into `models/<direction>/`, after checking on the
