@@ -232,7 +232,7 @@ def _engine_invariants(url: str) -> list[str]:
 
 
 def _api_invariants(url: str, client: httpx.Client, headers: dict[str, str]) -> list[str]:
-    """What the API shows agrees with the tables and with SPEC 2.4."""
+    """What the API shows agrees with the tables and with docs/concepts.md#routing."""
     agents = client.get("/v1/agents", headers=headers).json()["agents"]
     queue = client.get("/v1/queue", headers=headers).json()["conversations"]
     engine = sa.create_engine(url)

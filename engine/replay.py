@@ -1,9 +1,9 @@
-"""Replay (SPEC 7): conversations run dry through the rules, the models and the engine.
+"""Replay (docs/cli.md#replay): conversations run dry through the rules, the models and the engine.
 
 Each conversation (see `engine.replay_input` for the input format) gets its own engine
 with a manual clock, so conversations never interfere and the output does not depend
 on the wall clock. Output is one `ReplayRecord` per message, in input order, with the
-fields of SPEC 7.
+fields of docs/cli.md#replay.
 
 This module reads and writes nothing: the CLI (`service/cli/replay.py`) does the I/O,
 and benchmarks drive `Replayer` directly.
@@ -50,7 +50,7 @@ class TextClassifier(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class ReplayRecord:
-    """What one message did (SPEC 7 replay output)."""
+    """What one message did (docs/cli.md#replay)."""
 
     conversation_id: str
     index: int
@@ -67,7 +67,7 @@ class ReplayRecord:
     routing_reason: str
 
     def to_json(self) -> dict[str, Any]:
-        """The SPEC 7 output object, fields in the documented order."""
+        """The replay output object (docs/cli.md#replay), fields in the documented order."""
         return {
             "conversation_id": self.conversation_id,
             "index": self.index,

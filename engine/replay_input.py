@@ -1,4 +1,4 @@
-"""Replay input (SPEC 7): validating JSON lines into conversations with resolved times.
+"""Replay input (docs/cli.md#replay): validating JSON lines into conversations with resolved times.
 
 Input is one conversation per JSON line::
 
@@ -38,7 +38,7 @@ from engine.core.intents import Direction
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
 #: Gap between messages without an explicit `at`.
 DEFAULT_GAP = timedelta(seconds=1)
-#: The longest text a message may carry (as over HTTP, SPEC 6).
+#: The longest text a message may carry (as over HTTP, docs/http-api.md).
 MAX_TEXT_BYTES = 64 * 1024
 
 NonEmpty = Annotated[StrictStr, Field(min_length=1)]
@@ -189,7 +189,7 @@ def parse_conversation(text: str, line: int) -> ReplayConversation:
 
 
 def _default_agent() -> _AgentIn:
-    """The agent of a conversation that lists none (SPEC 7)."""
+    """The agent of a conversation that lists none (docs/cli.md#replay)."""
     return _AgentIn(id="a-1", preferred_concurrency=3, max_concurrency=5)
 
 

@@ -1,4 +1,4 @@
-"""Bearer-token authentication and the role rules of SPEC 6.
+"""Bearer-token authentication and the role rules of docs/http-api.md.
 
 401: no token, a malformed header, or an unknown token. 403: the token's role may not
 call the endpoint, or an agent token reaches for another agent's data. An agent's

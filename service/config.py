@@ -1,4 +1,4 @@
-"""The one settings object of the HTTP service (SPEC 6, 7)."""
+"""The one settings object of the HTTP service (docs/http-api.md, docs/cli.md)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from service.handled_messages import RECENT_OUTCOMES
 
 ClockMode = Literal["wall", "manual"]
 
-#: SPEC 6: a message text may be at most 64 KiB (UTF-8 bytes).
+#: docs/http-api.md: a message text may be at most 64 KiB (UTF-8 bytes).
 MAX_TEXT_BYTES = 64 * 1024
 #: Any request body above this is refused before it is parsed.
 MAX_BODY_BYTES = 1024 * 1024

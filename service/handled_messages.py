@@ -1,6 +1,6 @@
 """Which message ids the service has handled, in memory that does not grow with traffic.
 
-SPEC 6: posting a message id again returns its first response and changes nothing, for as
+docs/http-api.md: posting a message id again returns its first response and changes nothing, for as
 long as the database holds the message. Before handling a message the engine asks its
 store for the id's outcome. Keeping every outcome in memory made memory and restart time
 grow with every message ever received, so the service's store keeps instead:

@@ -1,4 +1,4 @@
-"""API tokens: roles, generation and hashing (SPEC 6).
+"""API tokens: roles, generation and hashing (docs/http-api.md).
 
 A token is `tidal_` followed by 256 random bits. Only its SHA-256 is stored: with that
 much entropy a fast hash is safe, and a lookup by hash never compares secrets directly.

@@ -92,7 +92,7 @@ def classification_view(c: Classification) -> dict[str, Any]:
 
 
 def message_response(outcome: MessageOutcome, priority: Priority | None) -> dict[str, Any]:
-    """The body of `POST /v1/messages` (SPEC 6), as stored for duplicates."""
+    """The body of `POST /v1/messages` (docs/http-api.md), as stored for duplicates."""
     return {
         "message_id": outcome.message_id,
         "conversation_id": outcome.conversation_id,

@@ -86,3 +86,15 @@ def test_docs_references_in_code_and_comments_resolve() -> None:
 def test_the_anchor_of_a_heading_follows_github() -> None:
     page = ROOT / "docs" / "http-api.md"
     assert {"post-v1messages", "live-events", "roles"} <= heading_anchors(page)
+
+
+def test_nothing_points_at_design_notes_outside_the_repository() -> None:
+    # the contract is docs/; section numbers of a document readers cannot open help no one
+    outside = re.compile(r"\bSPEC(?:\.md\b| \d| section)")
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in repository_files(SOURCE_SUFFIXES)
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if outside.search(line)
+    ]
+    assert offenders == []

@@ -1,4 +1,4 @@
-"""`tidal train` and `tidal evaluate` (SPEC 5, 7).
+"""`tidal train` and `tidal evaluate` (docs/models.md, docs/cli.md).
 
 `train` never replaces the model in use silently: it writes `models/<direction>-candidate/`,
 and only `--promote` moves a candidate into `models/<direction>/`, after checking on the
@@ -295,7 +295,12 @@ def evaluate(
         ),
     ] = 0,
     rules: Annotated[
-        Path, typer.Option("--rules", help="Rules directory used with --errors.")
+        Path,
+        typer.Option(
+            "--rules",
+            help="Rules directory used with --errors (default: rules/ under $TIDAL_HOME or here).",
+            callback=folder("rules", "pass --rules DIR", required=False),
+        ),
     ] = Path("rules"),
     report: Annotated[
         Path,

@@ -33,7 +33,8 @@ from engine.rulesio.located import LocatedDocument, read_yaml, validate
 #: The decision-cases file sits beside the held-out examples but has its own format.
 WORKFLOW_CASES_FILENAME = "workflow.yaml"
 
-#: The actions an inbound message can lead to (SPEC 2.2, 4.3).
+#: The actions an inbound message can lead to (docs/concepts.md#what-a-message-does,
+#: docs/rules.md#workflow-rules).
 InboundAction = Literal["close", "ignore", "activate", "inactivate", "escalate"]
 
 

@@ -113,7 +113,8 @@ def model_card(
         "",
         f"Tidal's **{metadata['direction']}** intent model: classifies "
         f"{'customer' if metadata['direction'] == 'inbound' else 'agent'} messages into the "
-        "workflow intents of SPEC 3, after the intent rules and before the fallback.",
+        "workflow intents of docs/concepts.md#intents, after the intent rules and before "
+        "the fallback.",
         "",
         "## How it works",
         "",

@@ -1,7 +1,8 @@
 """Per-intent probability thresholds and the fallback they lead to.
 
 The model's top intent is accepted only when its probability reaches that intent's
-threshold; otherwise the message falls back to `other` (SPEC 4.1). A wrong ineffectual
+threshold; otherwise the message falls back to `other` (docs/concepts.md#classification). A wrong
+ineffectual
 intent hides a customer's message (a `thanks` that was a question gets ignored, a
 `goodbye` closes the conversation), whereas a wrong fallback only costs an agent a
 glance. So thresholds are tuned for F-beta with beta < 1, which weighs precision

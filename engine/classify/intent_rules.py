@@ -1,4 +1,4 @@
-"""Intent rules as data (SPEC 4.2): what a rule file says, after validation.
+"""Intent rules as data (docs/rules.md#intent-rules): what a rule file says, after validation.
 
 A rule gives its `intent` to a message when its token patterns, phrases or regexes
 match: anywhere in the message (`scope: anywhere`), or, with `scope: whole`, when the

@@ -1,4 +1,5 @@
-"""Text normalisation before tokenising (SPEC 4.1): Unicode NFKC and whitespace.
+"""Text normalisation before tokenising (docs/concepts.md#classification): Unicode NFKC and
+whitespace.
 
 Emoji survive as they are: spaCy's English tokenizer splits them into tokens of their
 own, and they carry meaning here ("👍" acknowledges, "🙏" thanks).

@@ -1,4 +1,5 @@
-"""The classification pipeline (SPEC 4.1): normalize → tokenize → rules → model → fallback.
+"""The classification pipeline (docs/concepts.md#classification): normalize → tokenize → rules →
+model → fallback.
 
 What it reads of a message is bounded first (`engine.classify.bounds`).
 

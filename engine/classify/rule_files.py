@@ -1,4 +1,5 @@
-"""Reading and validating intent rule files (`rules/intents/*.yaml`, SPEC 4.2, 4.4).
+"""Reading and validating intent rule files (`rules/intents/*.yaml`, docs/rules.md#intent-rules,
+docs/rules.md#validation).
 
 Format (every key but `rules` optional)::
 

@@ -1,4 +1,4 @@
-"""Deciding which intent rule, if any, a message matches (SPEC 4.2).
+"""Deciding which intent rule, if any, a message matches (docs/rules.md#intent-rules).
 
 Token spans come from a span finder (the fast compiled one in production, spaCy's
 Matcher as the reference); regexes run on the text. An `anywhere` rule matches on any

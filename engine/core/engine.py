@@ -45,7 +45,7 @@ from engine.core.workspace import Workspace
 
 
 class Engine:
-    """Conversations, agents, timers and routing behind one small API (SPEC 2)."""
+    """Conversations, agents, timers and routing behind one small API (docs/concepts.md)."""
 
     def __init__(
         self,
@@ -158,7 +158,7 @@ class Engine:
         max_concurrency: int | None = None,
         skills: frozenset[str] | set[str] | list[str] | tuple[str, ...] | None = None,
     ) -> Agent:
-        """Create or update an agent; routing runs if it gained room (SPEC 2.4)."""
+        """Create or update an agent; routing runs if it gained room (docs/concepts.md#routing)."""
         if not agent_id:
             raise InvalidAgentSettings("agent id must not be empty")
         new_status = _status(status) if status is not None else None
@@ -287,7 +287,7 @@ class Engine:
         return [c.snapshot() for _, c in sorted(self._ws.conversations.items())]
 
     def queue(self) -> list[Conversation]:
-        """Queued conversations in priority order (SPEC 2.5)."""
+        """Queued conversations in priority order (docs/concepts.md#adaptive-response-timer)."""
         ws = self._ws
         return [ws.conversations[i].snapshot() for i in ws.router.queued_ids()]
 

@@ -1,4 +1,4 @@
-"""Indexed lookups that keep a routing decision logarithmic (SPEC 2.4).
+"""Indexed lookups that keep a routing decision logarithmic (docs/concepts.md#routing).
 
 Both indices keep one `SortedList` per distinct skill set, because real contact centres
 have many agents and conversations but few distinct skill profiles:

@@ -1,4 +1,5 @@
-"""One message through the workflow and the transition table (SPEC 2.2, 4.3)."""
+"""One message through the workflow and the transition table (docs/concepts.md#what-a-message-does,
+docs/rules.md#workflow-rules)."""
 
 from __future__ import annotations
 
@@ -162,7 +163,8 @@ def _note_message(
     classification: Classification,
     at: datetime,
 ) -> None:
-    """What every message that is not ignored leaves behind (SPEC 2.5 pace, 4.3 after)."""
+    """What every message that is not ignored leaves behind (pace:
+    docs/concepts.md#adaptive-response-timer; `after`: docs/rules.md#workflow-rules)."""
     c = conversation
     if message.direction == "inbound":
         if c.customer_turn_since is not None:

@@ -1,4 +1,4 @@
-"""Domain records: conversations, agents, messages, decisions and events (SPEC 2).
+"""Domain records: conversations, agents, messages, decisions and events (docs/concepts.md).
 
 Plain dataclasses, standard library only. The engine mutates conversations and agents
 in place; callers get copies (`snapshot()`) so nothing outside can corrupt the indices.
@@ -79,7 +79,8 @@ class IncomingMessage:
 
 @dataclass(frozen=True, slots=True)
 class Priority:
-    """Why a conversation waiting on the agent sits where it does (SPEC 2.5)."""
+    """Why a conversation waiting on the agent sits where it does
+    (docs/concepts.md#adaptive-response-timer)."""
 
     pace_seconds: float
     target_seconds: float
@@ -125,7 +126,8 @@ class Conversation:
     opted_out: bool = False
     overdue_notified: bool = False
     #: when the agent handed the turn to the customer; the customer's next message that
-    #: is not ignored measures a reply delay for the pace (SPEC 2.5), then clears it.
+    #: is not ignored measures a reply delay for the pace
+    #: (docs/concepts.md#adaptive-response-timer), then clears it.
     customer_turn_since: datetime | None = None
     #: pending timer deadlines, derived from the fields above; the engine keeps them current.
     timers: dict[str, datetime] = field(default_factory=dict)
@@ -199,7 +201,8 @@ class Agent:
 
 @dataclass(frozen=True, slots=True)
 class Worklist:
-    """An agent's conversations (SPEC 2.5): awaiting it in priority order, awaiting the
+    """An agent's conversations (docs/concepts.md#adaptive-response-timer): awaiting it in priority
+    order, awaiting the
     customer oldest wait first, and apart, the inactive ones it last served."""
 
     agent_id: str

@@ -1,4 +1,5 @@
-"""The adaptive response timer (SPEC 2.5): pace, target, respond_by and their ordering."""
+"""The adaptive response timer (docs/concepts.md#adaptive-response-timer): pace, target, respond_by
+and their ordering."""
 
 from __future__ import annotations
 

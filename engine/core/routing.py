@@ -1,4 +1,5 @@
-"""Routing (SPEC 2.4): who gets which conversation, and the indices that make it fast.
+"""Routing (docs/concepts.md#routing): who gets which conversation, and the indices that make it
+fast.
 
 The `Router` owns the routing fields of conversations and agents (`state` between
 queued and assigned, `agent_id`, `last_agent_id`, `load`, `last_assigned_at`) and keeps
@@ -166,7 +167,7 @@ class Router:
         return self.assign(conversation, self.agents[agent_id], at, "least_loaded")
 
     def sticky_agent(self, conversation: Conversation) -> Agent | None:
-        """The last agent, if it may take this conversation back (SPEC 2.4)."""
+        """The last agent, if it may take this conversation back (docs/concepts.md#routing)."""
         if conversation.last_agent_id is None:
             return None
         agent = self.agents.get(conversation.last_agent_id)

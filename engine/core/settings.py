@@ -1,4 +1,5 @@
-"""Routing and timer settings (SPEC 2.3 to 2.6): plain values, defaults and consistency.
+"""Routing and timer settings (docs/concepts.md#timers to #adaptive-response-timer,
+docs/rules.md#routing-settings): plain values, defaults and consistency.
 
 `rules/routing.yaml` is read by `engine.rulesio.routing`; this module only holds the
 result and knows which combinations make no sense (`problems`).
@@ -13,7 +14,8 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class ChannelSettings:
-    """Everything that may differ per channel; the defaults are SPEC 2.3 and 2.5."""
+    """Everything that may differ per channel; the defaults are those of docs/concepts.md#timers and
+    #adaptive-response-timer."""
 
     inactivity_timeout: timedelta = timedelta(minutes=30)
     auto_close_after: timedelta = timedelta(hours=24)

@@ -1,4 +1,4 @@
-"""Timers (SPEC 2.3) as deadlines held in the data, fired in deadline order.
+"""Timers (docs/concepts.md#timers) as deadlines held in the data, fired in deadline order.
 
 `deadlines` derives a conversation's pending timers from its fields, so they survive a
 restart with the conversation. `TimerQueue` is a heap keyed by (deadline, seq) with

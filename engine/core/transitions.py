@@ -1,4 +1,5 @@
-"""What a message's action does in each situation (SPEC 2.2): a transition table as data.
+"""What a message's action does in each situation (docs/concepts.md#what-a-message-does): a
+transition table as data.
 
 The table is keyed by (direction, situation, action) and covers every combination, so
 a misconfigured rule (say, an inbound `hold`) still has a defined, harmless effect.

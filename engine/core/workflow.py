@@ -1,4 +1,5 @@
-"""Workflow rules (SPEC 4.3): the first rule whose conditions hold gives the action.
+"""Workflow rules (docs/rules.md#workflow-rules): the first rule whose conditions hold gives the
+action.
 
 Rules are evaluated on a message whose intent is already known. `DEFAULT_WORKFLOW`
 mirrors the shipped `rules/workflow.yaml`, so the core works without reading files.
@@ -17,7 +18,8 @@ NEW_STATE = "new"
 #: The `awaiting` a workflow rule sees when nobody is awaited.
 NOBODY = "none"
 
-#: Actions that only make sense for agents' messages (SPEC 2.2 marks them outbound).
+#: Actions that only make sense for agents' messages (docs/concepts.md#what-a-message-does marks
+#: them outbound).
 OUTBOUND_ONLY_ACTIONS = frozenset({Action.AWAIT_CUSTOMER, Action.HOLD})
 #: Flags a rule may set on the conversation besides its action.
 KNOWN_FLAGS = frozenset({"opted_out"})

@@ -128,7 +128,8 @@ class Workspace:
     def await_agent(
         self, conversation: Conversation, at: datetime, *, urgent: bool
     ) -> Event | None:
-        """Start (or continue) awaiting the agent; respond_by never moves later (SPEC 2.5)."""
+        """Start (or continue) awaiting the agent; respond_by never moves later
+        (docs/concepts.md#adaptive-response-timer)."""
         c = conversation
         cs = self.settings_for(c)
         target = target_seconds(pace_of(c, cs), cs, urgent=urgent)
@@ -284,7 +285,7 @@ class Workspace:
     # -- agents -----------------------------------------------------------------------
 
     def release_agent(self, agent: Agent, at: datetime) -> list[Event]:
-        """An agent went offline: its conversations go back (SPEC 2.4)."""
+        """An agent went offline: its conversations go back (docs/concepts.md#routing)."""
         events: list[Event] = []
         held = [self.conversations[i] for i in self.router.assigned_to(agent.id)]
         awaiting_agent = sorted((c for c in held if c.awaiting is Awaiting.AGENT), key=queue_key)

@@ -1,4 +1,4 @@
-"""`rules/intents/catalogue.yaml`: the intents known per direction (SPEC 3).
+"""`rules/intents/catalogue.yaml`: the intents known per direction (docs/concepts.md#intents).
 
 Each intent carries a one-line description; teams add their own intents here, and the
 workflow rules and the classifier refuse intents the catalogue does not know.

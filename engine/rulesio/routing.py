@@ -1,4 +1,5 @@
-"""`rules/routing.yaml` (version 1): every setting of SPEC 2, with per-channel overrides.
+"""`rules/routing.yaml` (version 1): every setting of docs/concepts.md#timers and #routing, with
+per-channel overrides.
 
     version: 1
     agents: {preferred_concurrency: 3, max_concurrency: 5}

@@ -1,4 +1,5 @@
-"""`rules/workflow.yaml`: ordered workflow rules (SPEC 4.3), validated as SPEC 4.4.
+"""`rules/workflow.yaml`: ordered workflow rules (docs/rules.md#workflow-rules), validated as
+docs/rules.md#validation says.
 
     version: 1
     rules:

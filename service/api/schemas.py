@@ -113,7 +113,9 @@ class ClassificationOut(Strict):
 
 
 class DecisionOut(Strict):
-    action: ActionName = Field(description="What the workflow did (SPEC 2.2).")
+    action: ActionName = Field(
+        description="What the workflow did (docs/concepts.md#what-a-message-does)."
+    )
     rule_id: str | None = Field(description="The workflow rule that decided.")
     reason: str | None = Field(description="Reason code.")
 
@@ -142,7 +144,7 @@ class RoutingOut(Strict):
 
 
 class MessageOut(Strict):
-    """The outcome of one message (SPEC 6)."""
+    """The outcome of one message (docs/http-api.md)."""
 
     message_id: str
     conversation_id: str
@@ -197,7 +199,8 @@ class EventOut(Strict):
 
 
 class ConversationOut(ConversationSummary):
-    """A conversation's fields (SPEC 2.1), its priority and its recent history."""
+    """A conversation's fields (docs/concepts.md#conversations-and-states), its priority and its
+    recent history."""
 
     pace_seconds: float | None
     last_outbound_intent: str | None

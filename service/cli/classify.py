@@ -34,7 +34,7 @@ def classify(
 
 
 def classification_json(result: object) -> dict[str, object]:
-    """A `Classification` as the API shows it (SPEC 6)."""
+    """A `Classification` as the API shows it (docs/http-api.md)."""
     from engine.core.intents import Classification
 
     assert isinstance(result, Classification)

@@ -1,6 +1,6 @@
 """`tidal replay FILE.jsonl`: dry-run conversations through rules, models and engine.
 
-Reads one conversation per line (SPEC 7; `-` reads standard input) and prints one JSON
+Reads one conversation per line (docs/cli.md#replay; `-` reads standard input) and prints one JSON
 line per message, in order. The whole input is validated before anything is replayed:
 invalid lines are reported as `FILE:line: message` on standard error with exit code 1
 and no output. No database is used; each conversation runs on its own engine with a

@@ -1,4 +1,4 @@
-"""`tidal rules check [DIR]` and `tidal rules test [DIR]` (SPEC 4.4, 7).
+"""`tidal rules check [DIR]` and `tidal rules test [DIR]` (docs/rules.md#validation, docs/cli.md).
 
 `check` validates the catalogue, workflow, routing and every intent rule file and
 prints every error as `path:line: [code] message`. `test` runs the test cases written

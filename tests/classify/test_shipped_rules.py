@@ -1,4 +1,5 @@
-"""The shipped rule set: its size, its own test cases, the hard contrasts of SPEC 3, and
+"""The shipped rule set: its size, its own test cases, the hard contrasts of
+docs/concepts.md#intents, and
 exact agreement of the compiled matcher with spaCy's Matcher on real messages."""
 
 from __future__ import annotations

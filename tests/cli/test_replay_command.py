@@ -1,4 +1,5 @@
-"""`tidal replay FILE.jsonl` (SPEC 7): output per message, and errors with line numbers."""
+"""`tidal replay FILE.jsonl` (docs/cli.md#replay): output per message, and errors with line
+numbers."""
 
 from __future__ import annotations
 

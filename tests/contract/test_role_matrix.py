@@ -1,4 +1,4 @@
-"""The role matrix (SPEC 6): every operation × every caller — each role's token, the
+"""The role matrix (docs/http-api.md): every operation × every caller — each role's token, the
 agent acting on its own agent and on another agent's, no token, a bad token, and a
 revoked token of each role — answers as the table says: 2xx when allowed, 403
 `forbidden` for a role or agent that may not, 401 `unauthorized` without a valid

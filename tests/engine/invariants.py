@@ -1,4 +1,4 @@
-"""The invariants of SPEC 2.4, checked against an engine's whole visible state."""
+"""The invariants of docs/concepts.md#routing, checked against an engine's whole visible state."""
 
 from __future__ import annotations
 

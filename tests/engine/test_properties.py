@@ -1,5 +1,5 @@
 """Model-based property test: random messages, agent changes and clock jumps, with every
-invariant of SPEC 2.4 checked after every step (see `invariants.py`).
+invariant of docs/concepts.md#routing checked after every step (see `invariants.py`).
 
 Besides the invariants, each step is checked against an independent brute-force model
 of the decision it should have made: the best agent for new work by a linear scan, the
@@ -64,7 +64,8 @@ def covered(case: str) -> None:
 
 
 def brute_force_best_agent(agents: list[Agent], skills: frozenset[str]) -> str | None:
-    """SPEC 2.4 new work, by a plain scan: lowest load/preferred, oldest assignment, id."""
+    """docs/concepts.md#routing new work, by a plain scan: lowest load/preferred, oldest assignment,
+    id."""
     eligible = [
         a
         for a in agents

@@ -1,5 +1,5 @@
 """Timers are deadlines in the data: a replay that jumps the clock gives exactly the
-history a live engine gives when it wakes at every deadline (SPEC 2.3)."""
+history a live engine gives when it wakes at every deadline (docs/concepts.md#timers)."""
 
 from __future__ import annotations
 

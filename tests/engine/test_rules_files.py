@@ -1,4 +1,4 @@
-"""Validation of the engine's rule files (SPEC 4.4): every error, with its line."""
+"""Validation of the engine's rule files (docs/rules.md#validation): every error, with its line."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""SPEC 2.4 and 2.5 as named examples: who gets which conversation, and in which order."""
+"""docs/concepts.md#routing, docs/concepts.md#adaptive-response-timer as named examples: who gets
+which conversation, and in which order."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""SPEC 2.2, 2.3 and 4.3 as named examples: what messages and timers do."""
+"""docs/concepts.md#what-a-message-does, docs/concepts.md#timers, docs/rules.md#workflow-rules as
+named examples: what messages and timers do."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Workflow rule conditions (SPEC 4.3) and the engine's errors and persistence port."""
+"""Workflow rule conditions (docs/rules.md#workflow-rules) and the engine's errors and persistence
+port."""
 
 from __future__ import annotations
 

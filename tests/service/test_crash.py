@@ -1,5 +1,5 @@
 """`kill -9` in the middle of a stream of messages, three times over, loses no
-acknowledged message and breaks no invariant (SPEC 8), and leaves no classifier helper
+acknowledged message and breaks no invariant (README.md), and leaves no classifier helper
 process behind; on SQLite and on PostgreSQL. Runs the real `tidal serve` in a
 subprocess through the crash harness (`bench/crash.py`, which runs 20 cycles)."""
 

@@ -1,4 +1,4 @@
-"""POST /v1/messages and /v1/classify over HTTP (SPEC 6)."""
+"""POST /v1/messages and /v1/classify over HTTP (docs/http-api.md)."""
 
 from __future__ import annotations
 

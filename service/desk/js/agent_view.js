@@ -5,7 +5,10 @@ import { conversationCard, emptyNote, loadMeter } from "./components.js";
 import { h, replaceChildrenKeepingFocus } from "./dom.js";
 import { AGENT_STATUSES, statusLabel } from "./format.js";
 
-/** The worklist of SPEC 2.5: reply order, then waiting on customers, then paused apart. */
+/**
+ * The worklist of docs/concepts.md#adaptive-response-timer: reply order, then waiting on customers,
+ * then paused apart.
+ */
 function worklistSections(worklist) {
   return { agent: worklist.awaiting_agent, customer: worklist.awaiting_customer, inactive: worklist.inactive };
 }

@@ -1,4 +1,4 @@
-// The HTTP API of SPEC section 6, as the desk uses it. Every call carries the bearer token;
+// The HTTP API of docs/http-api.md, as the desk uses it. Every call carries the bearer token;
 // errors arrive as RFC 9457 problem documents and become ApiError.
 
 export class ApiError extends Error {

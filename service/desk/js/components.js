@@ -5,7 +5,9 @@ import { countdown, refreshCountdown } from "./countdown.js";
 import { h } from "./dom.js";
 import { formatDuration, formatTime, humanize } from "./format.js";
 
-/** The priority explanation of SPEC 2.5, wherever the API put it. */
+/**
+ * The priority explanation of docs/concepts.md#adaptive-response-timer, wherever the API put it.
+ */
 export function priorityOf(conversation) {
   const priority = conversation.priority ?? {};
   return {

@@ -46,7 +46,7 @@ export function humanize(code) {
 
 const STATUS_LABELS = { available: "Available", busy: "Busy", away: "Away", offline: "Offline" };
 
-/** The agent statuses of SPEC 2.4, in the order the desk offers them. */
+/** The agent statuses of docs/concepts.md#routing, in the order the desk offers them. */
 export const AGENT_STATUSES = Object.keys(STATUS_LABELS);
 
 export function statusLabel(status) {
