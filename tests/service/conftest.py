@@ -249,6 +249,23 @@ def helper_processes(parent: int | None = None) -> list[int]:
 TIDAL_COMMAND = [sys.executable, "-c", "from service.cli import main; main()"]
 
 
+def serve_command(db: str, port: int, *options: str) -> list[str]:
+    """`tidal serve` on `db` and `port` with the shipped rules and models, then `options`."""
+    return [
+        *TIDAL_COMMAND,
+        "serve",
+        "--db",
+        db,
+        "--port",
+        str(port),
+        "--rules",
+        str(RULES_DIR),
+        "--models",
+        str(MODELS_DIR),
+        *options,
+    ]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -263,22 +280,14 @@ def serve_process(db: str, log: Path) -> Iterator[tuple[subprocess.Popen[bytes],
     port = free_port()
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [
-                *TIDAL_COMMAND,
-                "serve",
-                "--db",
+            serve_command(
                 db,
-                "--port",
-                str(port),
-                "--rules",
-                str(RULES_DIR),
-                "--models",
-                str(MODELS_DIR),
+                port,
                 "--no-access-log",
                 "--log-level",
                 "warning",
                 "--classifier-process",
-            ],
+            ),
             stdout=out,
             stderr=subprocess.STDOUT,
         )

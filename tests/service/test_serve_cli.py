@@ -11,11 +11,9 @@ import httpx
 import pytest
 
 from tests.service.conftest import (
-    MODELS_DIR,
-    RULES_DIR,
-    TIDAL_COMMAND,
     free_port,
     helper_processes,
+    serve_command,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
@@ -24,19 +22,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 def _start(db: Path, port: int, out: Path, *options: str) -> subprocess.Popen[bytes]:
     with out.open("wb") as sink:
         return subprocess.Popen(
-            [
-                *TIDAL_COMMAND,
-                "serve",
-                "--db",
-                str(db),
-                "--port",
-                str(port),
-                "--rules",
-                str(RULES_DIR),
-                "--models",
-                str(MODELS_DIR),
-                *options,
-            ],
+            serve_command(str(db), port, *options),
             stdout=sink,
             stderr=subprocess.DEVNULL,
         )

@@ -16,12 +16,11 @@ import pytest
 from service.cli.serve import GRACEFUL_SECONDS
 from service.config import sqlite_url
 from tests.service.conftest import (
-    MODELS_DIR,
     RULES_DIR,
-    TIDAL_COMMAND,
     free_port,
     helper_processes,
     issue_tokens,
+    serve_command,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
@@ -56,22 +55,14 @@ def test_sigterm_mid_flight_ends_the_service_in_time_and_leaves_no_child(
     url = f"http://127.0.0.1:{port}"
     with (tmp_path / "serve.log").open("wb") as log:
         process = subprocess.Popen(
-            [
-                *TIDAL_COMMAND,
-                "serve",
-                "--db",
+            serve_command(
                 str(db),
-                "--port",
-                str(port),
-                "--rules",
-                str(RULES_DIR),
-                "--models",
-                str(MODELS_DIR),
+                port,
                 "--no-access-log",
                 "--log-level",
                 "warning",
                 "--classifier-process",
-            ],
+            ),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
