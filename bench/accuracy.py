@@ -177,7 +177,11 @@ def clinc(params: dict[str, Any]) -> dict[str, float]:
     gold = np.asarray(labels_of(data["test"]))
     result: dict[str, float] = {"seconds": seconds}
     for suffix, proba in _scorers(pipeline).items():
-        threshold = tune_oos_threshold(proba(texts_of(val)), labels_of(val), classes)
+        val_proba = proba(texts_of(val))
+        threshold = tune_oos_threshold(val_proba, labels_of(val), classes)
+        on_val = oos_predictions(val_proba, classes, threshold)
+        val_gold = np.asarray(labels_of(val))
+        val_oos = val_gold == OOS
         test_proba = proba(texts_of(data["test"]))
         test = oos_predictions(test_proba, classes, threshold)
         unthresholded = oos_predictions(test_proba, classes, 0.0)
@@ -188,6 +192,9 @@ def clinc(params: dict[str, Any]) -> dict[str, float]:
             f"in_scope_accuracy_without_threshold{suffix}": 100
             * float((unthresholded == gold).mean()),
             f"threshold{suffix}": threshold,
+            f"val_in_scope_accuracy{suffix}": 100
+            * float((on_val[~val_oos] == val_gold[~val_oos]).mean()),
+            f"val_oos_recall{suffix}": 100 * float((on_val[val_oos] == OOS).mean()),
         }
     if len(_scorers(pipeline)) > 1:
         result["encoder_share"] = 100 * encoder_share(
@@ -326,7 +333,9 @@ def _report_clinc(name: str, params: Params) -> dict[str, float]:
     )
     print(
         f"  (same model, no out-of-scope threshold: in-scope accuracy "
-        f"{result_clinc['in_scope_accuracy_without_threshold']:.2f})"
+        f"{result_clinc['in_scope_accuracy_without_threshold']:.2f}; on the validation "
+        f"split, with the threshold: in-scope {result_clinc['val_in_scope_accuracy']:.2f}, "
+        f"out-of-scope recall {result_clinc['val_oos_recall']:.1f})"
     )
     if "in_scope_accuracy_cascade" in result_clinc:
         print(

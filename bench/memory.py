@@ -5,12 +5,21 @@ process on) twice: with `--models` (default `models/`, every direction's model a
 cascade models, the sentence encoder) and with an empty models directory (the rules
 alone: the baseline). Each time it sends a few messages through `POST /v1/messages`,
 including ones that reach a cascade model's encoder stage, so that every model has
-classified (ONNX Runtime allocates its buffers on the first run), then reads VmRSS of
-the service process and of its classifier helper from /proc.
+classified (ONNX Runtime allocates its buffers on the first run), then reads, from /proc,
+the resident set (VmRSS) of the service process and of its classifier helper, and the
+proportional set size (Pss in smaps_rollup) of both.
+
+What counts: RSS counts every page a process maps, so the two processes' RSS summed
+counts twice the pages they share (the interpreter, numpy, scikit-learn, spaCy and
+ONNX Runtime libraries, read from the same files). PSS divides each shared page among
+the processes mapping it, so the PSS of the two summed is the memory the service costs
+the machine; `total_pss_mb` is that figure, `total_rss_mb` the sum of RSS (an upper
+bound), and `service_rss_mb` the service process alone.
 
 Run: .venv/bin/python bench/memory.py [--models DIR]
 Last line: {"bench": "memory", "service_rss_mb", "classifier_process_rss_mb",
-            "total_rss_mb", "baseline_total_rss_mb", "ratio"}
+            "total_rss_mb", "total_pss_mb", "baseline_total_rss_mb",
+            "baseline_total_pss_mb", "ratio"}
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ import json  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
+from typing import NamedTuple  # noqa: E402
 
 from bench.http import PYTHON, REPO, free_port  # noqa: E402
 
@@ -48,6 +58,14 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
+def pss_mb(pid: int) -> float:
+    """Proportional set size: private pages, plus each shared page divided by its sharers."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no Pss for process {pid}")
+
+
 def children(pid: int) -> list[int]:
     found: list[int] = []
     for task in Path(f"/proc/{pid}/task").iterdir():
@@ -56,8 +74,20 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def measure(models: Path, work: Path) -> tuple[float, float]:
-    """(service MB, classifier helper MB) after classifying MESSAGES."""
+class Footprint(NamedTuple):
+    """MB of one running service after classifying MESSAGES."""
+
+    service_rss: float
+    helper_rss: float
+    total_pss: float  # service and helper together
+
+    @property
+    def total_rss(self) -> float:
+        return self.service_rss + self.helper_rss
+
+
+def measure(models: Path, work: Path) -> Footprint:
+    """The service's and its classifier helper's memory after classifying MESSAGES."""
     import httpx
 
     from service.config import sqlite_url
@@ -110,8 +140,11 @@ def measure(models: Path, work: Path) -> tuple[float, float]:
             httpx.post(f"{base}/v1/messages", json=body, headers=headers, timeout=60)
         time.sleep(1.0)
         helpers = children(process.pid)
-        helper_mb = sum(rss_mb(pid) for pid in helpers)
-        return rss_mb(process.pid), helper_mb
+        return Footprint(
+            service_rss=rss_mb(process.pid),
+            helper_rss=sum(rss_mb(pid) for pid in helpers),
+            total_pss=sum(pss_mb(pid) for pid in [process.pid, *helpers]),
+        )
     finally:
         process.terminate()
         process.wait(30)
@@ -125,23 +158,27 @@ def main() -> None:
         work = Path(tmp)
         empty = work / "no-models"
         empty.mkdir()
-        base_service, base_helper = measure(empty, work)
-        service, helper = measure(args.models.resolve(), work)
-    total, baseline = service + helper, base_service + base_helper
-    print(f"rules only: service {base_service:.1f} MB, classifier helper {base_helper:.1f} MB")
-    print(f"models of {args.models}: service {service:6.1f} MB, classifier helper {helper:6.1f} MB")
-    print(
-        f"total {total:.1f} MB, {total / baseline:.2f}x the rules-only service ({baseline:.1f} MB)"
-    )
+        baseline = measure(empty, work)
+        loaded = measure(args.models.resolve(), work)
+    for name, footprint in (("rules only", baseline), (f"models of {args.models}", loaded)):
+        print(
+            f"{name}: RSS service {footprint.service_rss:.1f} MB + classifier helper "
+            f"{footprint.helper_rss:.1f} MB = {footprint.total_rss:.1f} MB; "
+            f"PSS of both {footprint.total_pss:.1f} MB"
+        )
+    ratio = loaded.total_pss / baseline.total_pss
+    print(f"PSS {ratio:.2f}x the rules-only service ({baseline.total_pss:.1f} MB)")
     print(
         json.dumps(
             {
                 "bench": "memory",
-                "service_rss_mb": round(service, 1),
-                "classifier_process_rss_mb": round(helper, 1),
-                "total_rss_mb": round(total, 1),
-                "baseline_total_rss_mb": round(baseline, 1),
-                "ratio": round(total / baseline, 2),
+                "service_rss_mb": round(loaded.service_rss, 1),
+                "classifier_process_rss_mb": round(loaded.helper_rss, 1),
+                "total_rss_mb": round(loaded.total_rss, 1),
+                "total_pss_mb": round(loaded.total_pss, 1),
+                "baseline_total_rss_mb": round(baseline.total_rss, 1),
+                "baseline_total_pss_mb": round(baseline.total_pss, 1),
+                "ratio": round(ratio, 2),
             }
         )
     )
