@@ -37,6 +37,7 @@ from tests.service.conftest import (
     T0,
     Api,
     LiveServer,
+    issue_tokens,
     manual_settings,
     serve_process,
     table_rules,
@@ -121,13 +122,7 @@ def test_the_store_round_trips_engine_state_on_postgres(
 
 def test_the_service_runs_on_postgres(pg_url: str, engine_rules: EngineRules, tmp_path) -> None:  # type: ignore[no-untyped-def]
     settings = manual_settings(tmp_path, db_url=pg_url)
-    store = DurableStore(pg_url)
-    store.create_schema()
-    tokens = {
-        "service": store.create_token(Role.SERVICE),
-        "supervisor": store.create_token(Role.SUPERVISOR),
-    }
-    store.close()
+    tokens = issue_tokens(pg_url)
     app = create_app(settings, rules=table_rules(engine_rules))
     with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
         api = Api(client, pg_url, tokens)
@@ -238,13 +233,7 @@ def test_nul_in_ids_on_postgresql_is_a_4xx_and_the_service_keeps_serving(
     pg_url: str, engine_rules: EngineRules, tmp_path: Path
 ) -> None:
     settings = manual_settings(tmp_path, db_url=pg_url)
-    store = DurableStore(pg_url)
-    store.create_schema()
-    tokens = {
-        "service": store.create_token(Role.SERVICE),
-        "supervisor": store.create_token(Role.SUPERVISOR),
-    }
-    store.close()
+    tokens = issue_tokens(pg_url)
     app = create_app(settings, rules=table_rules(engine_rules))
     with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
         api = Api(client, pg_url, tokens)
