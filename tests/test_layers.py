@@ -13,14 +13,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+#: the repository's folders installed as `tidal.<folder>` (linked from `tidal/`)
 PACKAGES = ("engine", "service", "simulation", "training")
 #: the layers the engine must never import
 ABOVE_ENGINE = ("service", "simulation", "training")
 
 
 def module_name(path: Path) -> str:
+    """The installed name of a module file: `engine/core/model.py` is `tidal.engine.core.model`."""
     parts = path.relative_to(ROOT).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+    return ".".join(("tidal", *(parts[:-1] if parts[-1] == "__init__" else parts)))
+
+
+def layer(module: str) -> str:
+    """`engine`, `service`, ... for a module's installed name."""
+    return module.split(".")[1]
 
 
 def project_modules() -> dict[str, Path]:
@@ -115,6 +122,13 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
+def test_the_import_graph_sees_the_imports_between_layers() -> None:
+    # guards the tests below against passing on an empty graph (names read wrong)
+    graph = import_graph(with_type_only=False)
+    assert "tidal.engine.core.engine" in graph["tidal.service.runtime"]
+    assert sum(len(targets) for targets in graph.values()) > 300
+
+
 def test_the_project_has_no_import_cycle() -> None:
     assert cycles(import_graph(with_type_only=False)) == []
 
@@ -122,9 +136,9 @@ def test_the_project_has_no_import_cycle() -> None:
 def test_the_engine_imports_neither_the_service_nor_the_simulator_nor_training() -> None:
     graph = import_graph(with_type_only=True)
     upward = {
-        module: sorted(t for t in targets if t.split(".")[0] in ABOVE_ENGINE)
+        module: sorted(t for t in targets if layer(t) in ABOVE_ENGINE)
         for module, targets in graph.items()
-        if module.split(".")[0] == "engine"
+        if layer(module) == "engine"
     }
     assert {module: targets for module, targets in upward.items() if targets} == {}
 
@@ -132,23 +146,27 @@ def test_the_engine_imports_neither_the_service_nor_the_simulator_nor_training()
 def test_the_cycle_finder_sees_a_cycle_through_a_lazy_import(tmp_path: Path) -> None:
     source = """
 def later():
-    from engine.b import thing
+    from tidal.engine.b import thing
 """
     tree = ast.parse(source)
-    names = {name for name, _ in _imported_names(tree, "engine.a", False, False)}
-    assert "engine.b.thing" in names
-    assert cycles({"engine.a": {"engine.b"}, "engine.b": {"engine.a"}, "engine.c": set()}) == [
-        ["engine.a", "engine.b"]
-    ]
+    names = {name for name, _ in _imported_names(tree, "tidal.engine.a", False, False)}
+    assert "tidal.engine.b.thing" in names
+    assert cycles(
+        {
+            "tidal.engine.a": {"tidal.engine.b"},
+            "tidal.engine.b": {"tidal.engine.a"},
+            "tidal.engine.c": set(),
+        }
+    ) == [["tidal.engine.a", "tidal.engine.b"]]
 
 
 def test_imports_under_type_checking_are_marked_as_type_only() -> None:
     source = """
 from typing import TYPE_CHECKING
 if TYPE_CHECKING:
-    from service.app import create_app
-import engine.core.model
+    from tidal.service.app import create_app
+import tidal.engine.core.model
 """
-    found = dict(_imported_names(ast.parse(source), "engine.x", False, False))
-    assert found["service.app.create_app"] is True
-    assert found["engine.core.model"] is False
+    found = dict(_imported_names(ast.parse(source), "tidal.engine.x", False, False))
+    assert found["tidal.service.app.create_app"] is True
+    assert found["tidal.engine.core.model"] is False
