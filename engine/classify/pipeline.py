@@ -56,6 +56,11 @@ INEFFECTUAL_PRECEDENCE: tuple[str, ...] = (
     "acknowledgement",
     "greeting",
 )
+#: Inbound intents that each say "nothing more is needed". A message the model splits
+#: between them ("That's all, thanks for all your help": deny 0.5, gratitude 0.45) says
+#: so even when none reaches its own threshold: together they must reach the highest of
+#: their thresholds, and the top one is taken.
+NOTHING_MORE_INTENTS: frozenset[str] = frozenset({"goodbye", "deny", "gratitude"})
 #: Messages with more sentences than this are judged whole (the cost stays bounded).
 MAX_SENTENCES = 8
 #: Intents that jump the queue (the workflow escalates them): the costliest mistakes.
@@ -215,6 +220,14 @@ def _from_model(
             model_version=scorer.version,
             alternatives=alternatives,
         )
+    if top_intent in NOTHING_MORE_INTENTS and _says_nothing_more(scorer, ranked):
+        return Classification(
+            top_intent,
+            round(top_probability, 4),
+            source,
+            model_version=scorer.version,
+            alternatives=_alternatives(ranked[1:]),
+        )
     # Not sure enough: the message is substantive by default. Its confidence is what
     # the model gives `other` itself; the near misses are the alternatives.
     other_probability = next((p for i, p in ranked if i == FALLBACK_INTENT), 0.0)
@@ -226,6 +239,13 @@ def _from_model(
         model_version=scorer.version,
         alternatives=alternatives,
     )
+
+
+def _says_nothing_more(scorer: IntentScorer, ranked: list[tuple[str, float]]) -> bool:
+    """Whether the "nothing more" intents together reach the highest of their thresholds."""
+    together = sum(p for intent, p in ranked if intent in NOTHING_MORE_INTENTS)
+    needed = max(scorer.thresholds.get(i, DEFAULT_THRESHOLD) for i in NOTHING_MORE_INTENTS)
+    return together >= needed
 
 
 def _leaning(part: Classification) -> Classification:

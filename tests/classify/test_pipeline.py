@@ -63,6 +63,23 @@ def test_model_answer_below_its_threshold_falls_back_to_other(tmp_path: Path) ->
     assert result.alternatives == (Alternative("deny", 0.6), Alternative("gratitude", 0.1))
 
 
+def test_a_message_split_between_nothing_more_intents_takes_the_top_one(tmp_path: Path) -> None:
+    thresholds = {"deny": 0.7, "gratitude": 0.8, "goodbye": 0.8}
+    split = [("deny", 0.5), ("gratitude", 0.4), ("other", 0.1)]
+    unsure = [("deny", 0.5), ("gratitude", 0.25), ("other", 0.25)]
+    request = [("other", 0.5), ("deny", 0.3), ("gratitude", 0.2)]
+    scorer = FakeScorer(
+        "inbound", answers={"a": split, "b": unsure, "c": request}, thresholds=thresholds
+    )
+    classifier = _classifier(tmp_path, scorer)
+    result = classifier.classify("a", "inbound")
+    assert (result.intent, result.confidence, result.source) == ("deny", 0.5, "model")
+    assert result.alternatives == (Alternative("gratitude", 0.4), Alternative("other", 0.1))
+    # together under the highest of their thresholds, or `other` on top: substantive
+    assert classifier.classify("b", "inbound").intent == "other"
+    assert classifier.classify("c", "inbound").intent == "other"
+
+
 def test_thresholds_are_per_intent(tmp_path: Path) -> None:
     scorer = FakeScorer(
         "inbound",
