@@ -16,7 +16,8 @@ makes the whole message `other` ("Great, thanks. Now list my reminders"), while
 sentences that are all thanks, refusals, farewells or acknowledgements combine into
 the one that matters most for the workflow ("That's all, thanks. You were helpful." is
 a denial). An agent's message is judged by what it hands over, which the rules say
-with `scope: last_sentence`.
+with `scope: last_sentence`; when the model is unsure of a whole agent message, its last
+sentence alone decides if the model is sure that sentence offers more help or signs off.
 
 The pipeline is pure computation over already-loaded rules and models; reading them
 from disk is `engine.classify.loading`.
@@ -32,7 +33,7 @@ from engine.classify.intent_rules import IntentRules
 from engine.classify.normalize import normalize
 from engine.classify.ports import CascadeIntentScorer, IntentScorer, LemmaIntentScorer
 from engine.classify.rule_matcher import IntentRuleMatcher
-from engine.classify.sentences import sentence_spans
+from engine.classify.sentences import last_sentence_start, sentence_spans
 from engine.classify.tokens import TokenizedText, Tokenizer, is_decoration, shared_tokenizer
 from engine.core.intents import (
     FALLBACK_INTENT,
@@ -61,6 +62,8 @@ INEFFECTUAL_PRECEDENCE: tuple[str, ...] = (
 #: so even when none reaches its own threshold: together they must reach the highest of
 #: their thresholds, and the top one is taken.
 NOTHING_MORE_INTENTS: frozenset[str] = frozenset({"goodbye", "deny", "gratitude"})
+#: Outbound intents an agent's last sentence hands over whatever came before.
+HANDOVER_INTENTS: frozenset[str] = frozenset({"offer_more_help", "closing"})
 #: Messages with more sentences than this are judged whole (the cost stays bounded).
 MAX_SENTENCES = 8
 #: Intents that jump the queue (the workflow escalates them): the costliest mistakes.
@@ -122,7 +125,9 @@ class Classifier:
         """Rules, then model, then fallback, for an already tokenized message; a
         customer's message of several sentences is judged by all of them."""
         whole = self._classify_one(tokens, direction)
-        if whole.source == "rule" or direction != "inbound":
+        if direction == "outbound":
+            return self._last_sentence_if_unsure(tokens, whole)
+        if whole.source == "rule":
             return whole
         if whole.intent != FALLBACK_INTENT and whole.intent not in INEFFECTUAL_PRECEDENCE:
             return whole  # the model reads the whole message as urgent, away, ...: it stands
@@ -149,6 +154,21 @@ class Classifier:
         else:
             ranked = scorer.predict_proba(tokens.text)
         return _from_model(scorer, ranked, "model", self.escalation_floor)
+
+    def _last_sentence_if_unsure(
+        self, tokens: TokenizedText, whole: Classification
+    ) -> Classification:
+        """An agent's message the model is unsure of, judged by its last sentence, as the
+        rules judge it: what the agent hands over ("Booked, reference 8X2K. Will you need
+        anything else?") decides, when the model is sure of that sentence."""
+        if whole.source != "fallback" or not whole.alternatives:
+            return whole
+        start = last_sentence_start(tokens.lowers)
+        if start == 0:
+            return whole
+        first = tokens.char_span(start)[0]
+        last = self._classify_one(self.tokenizer(tokens.text[first:]), "outbound")
+        return last if last.intent in HANDOVER_INTENTS else whole
 
     def _combine_sentences(
         self, tokens: TokenizedText, spans: list[tuple[int, int]], whole: Classification

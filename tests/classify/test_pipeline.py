@@ -298,3 +298,30 @@ def test_an_encoder_answer_below_its_threshold_falls_back(tmp_path: Path) -> Non
     classifier = Classifier(rules_from_yaml(tmp_path, mine=RULES), {"inbound": scorer})
     result = classifier.classify("a used one", "inbound")
     assert (result.intent, result.source) == ("other", "fallback")
+
+
+def test_an_agent_message_the_model_is_unsure_of_is_judged_by_its_last_sentence(
+    tmp_path: Path,
+) -> None:
+    unsure = [("other", 0.4), ("offer_more_help", 0.6)]
+    scorer = FakeScorer(
+        "outbound",
+        answers={
+            "Booked, ref 8X2K. Need anything more?": unsure,
+            "Need anything more?": [("offer_more_help", 0.95), ("other", 0.05)],
+            "It leaves at 9. Does that work?": unsure,
+            "Does that work?": [("other", 0.7), ("offer_more_help", 0.3)],
+            "Need anything more? Okay.": [("offer_more_help", 0.9), ("other", 0.1)],
+        },
+        thresholds={"offer_more_help": 0.85},
+    )
+    classifier = Classifier(rules_from_yaml(tmp_path, mine=RULES), {"outbound": scorer})
+    offer = classifier.classify("Booked, ref 8X2K. Need anything more?", "outbound")
+    assert (offer.intent, offer.source, offer.confidence) == ("offer_more_help", "model", 0.95)
+    assert classifier.classify("It leaves at 9. Does that work?", "outbound").intent == "other"
+    # a sure answer on the whole message is never second-guessed
+    scorer.calls.clear()
+    assert classifier.classify("Need anything more? Okay.", "outbound").intent == (
+        "offer_more_help"
+    )
+    assert scorer.calls == ["Need anything more? Okay."]
