@@ -325,3 +325,17 @@ def test_an_agent_message_the_model_is_unsure_of_is_judged_by_its_last_sentence(
         "offer_more_help"
     )
     assert scorer.calls == ["Need anything more? Okay."]
+
+
+def test_the_models_closing_for_an_agent_question_falls_back(tmp_path: Path) -> None:
+    closing = [("closing", 0.7), ("other", 0.3)]
+    scorer = FakeScorer(
+        "outbound",
+        answers={"Ok great. For when?": closing, "Ok great. Bye now.": closing},
+        thresholds={"closing": 0.55},
+    )
+    classifier = Classifier(rules_from_yaml(tmp_path, mine=RULES), {"outbound": scorer})
+    asked = classifier.classify("Ok great. For when?", "outbound")
+    assert (asked.intent, asked.source, asked.confidence) == ("other", "fallback", 0.3)
+    assert asked.alternatives == (Alternative("closing", 0.7),)
+    assert classifier.classify("Ok great. Bye now.", "outbound").intent == "closing"
