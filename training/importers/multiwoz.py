@@ -12,9 +12,6 @@ alternating customer / agent, each with `text` and `dialog_act` (`{"Hotel-Inform
 split (`val.json` or `dev.json`, `train.json`, optionally zipped; ConvLab-2 ships
 MultiWOZ 2.1 this way). The test split is never read.
 
-The labelling rules are those of the sgd-workflow README, mapped onto MultiWOZ's acts
-(`general-*` acts are domain-free; every other act is `Domain-Act`):
-
 MultiWOZ's `general-reqmore` is wider than SGD's REQ_MORE: its annotators also put it
 on specific follow-up questions ("Would you like the address?", "Does that work for
 you?"), and they sometimes left an "Is there anything else I can do?" unannotated. Two
@@ -25,6 +22,9 @@ open-ended word (`else`, `further`, `other`, `more`, `additional`, `anything`,
 "anything else" / "something more" or "will that be all". `build_summary.json` counts
 both; `inbound_action(..., literal=True)` and `outbound_label(..., literal=True)` give
 the labels without them.
+
+The labelling rules are those of the sgd-workflow README, mapped onto MultiWOZ's acts
+(`general-*` acts are domain-free; every other act is `Domain-Act`):
 
 Customer turns, first rule that applies:
 
