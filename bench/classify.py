@@ -15,7 +15,7 @@ them, the rule test cases. Each stage is timed per message with `perf_counter_ns
 - batch: `Classifier.classify_batch` over each direction's messages; messages/second;
 - rules: the rules stage alone (`IntentRuleMatcher.match` on tokenized messages), and
   normalize + tokenize separately;
-- sklearn: the equivalent scikit-learn pipeline (`training.estimator.build_pipeline`,
+- sklearn: the equivalent scikit-learn pipeline (`tidal.training.estimator.build_pipeline`,
   fitted on `training/data`), `Pipeline.predict([text])` per message.
 
 The machine is shared and timings are noisy: p50/p99 are over all timings of all
@@ -42,16 +42,16 @@ ROOT = HERE.parent
 # like a standard one (bench/http.py) would shadow it: import from the project root.
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != HERE)]
 
-from engine.classify.loading import load_rules, load_scorers  # noqa: E402
-from engine.classify.normalize import normalize  # noqa: E402
-from engine.classify.pipeline import Classifier  # noqa: E402
-from engine.core.intents import DIRECTIONS, Direction  # noqa: E402
+from tidal.engine.classify.loading import load_rules, load_scorers  # noqa: E402
+from tidal.engine.classify.normalize import normalize  # noqa: E402
+from tidal.engine.classify.pipeline import Classifier  # noqa: E402
+from tidal.engine.core.intents import DIRECTIONS, Direction  # noqa: E402
 
 Message = tuple[str, Direction]
 
 
 def _messages(classifier: Classifier) -> tuple[list[Message], str]:
-    from training.dataset import load_directory
+    from tidal.training.dataset import load_directory
 
     eval_dir = ROOT / "training" / "eval"
     if eval_dir.is_dir():
@@ -73,7 +73,7 @@ def _forget_texts() -> None:
     "thanks"); replaying the same evaluation set five times would otherwise measure
     cache hits. Word-level caches stay warm, as in a running service.
     """
-    from engine.classify import encoder, features
+    from tidal.engine.classify import encoder, features
 
     clear = getattr(features.lemma_text, "cache_clear", None)
     if clear is not None:
@@ -153,8 +153,8 @@ def _stages(
 
 def _sklearn(messages: list[Message], limit: int) -> list[float]:
     """Per-message `Pipeline.predict` of the equivalent scikit-learn pipeline."""
-    from training.dataset import load_directory
-    from training.estimator import build_pipeline
+    from tidal.training.dataset import load_directory
+    from tidal.training.estimator import build_pipeline
 
     examples = load_directory(ROOT / "training" / "data")
     timings: list[float] = []

@@ -50,16 +50,16 @@ sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != H
 import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
-from engine.core.engine import Engine  # noqa: E402
-from engine.core.store import InMemoryStore  # noqa: E402
-from engine.rulesio.bundle import load_engine_rules  # noqa: E402
-from service.clock import WallClock  # noqa: E402
-from service.config import sqlite_url  # noqa: E402
-from service.persistence import schema  # noqa: E402
-from service.persistence.store import DurableStore  # noqa: E402
-from service.tokens import Role  # noqa: E402
 from tests.engine.invariants import check_invariants  # noqa: E402
 from tests.service.conftest import helper_processes, serve_process  # noqa: E402
+from tidal.engine.core.engine import Engine  # noqa: E402
+from tidal.engine.core.store import InMemoryStore  # noqa: E402
+from tidal.engine.rulesio.bundle import load_engine_rules  # noqa: E402
+from tidal.service.clock import WallClock  # noqa: E402
+from tidal.service.config import sqlite_url  # noqa: E402
+from tidal.service.persistence import schema  # noqa: E402
+from tidal.service.persistence.store import DurableStore  # noqa: E402
+from tidal.service.tokens import Role  # noqa: E402
 
 TEXTS = [
     "where is my parcel?",

@@ -49,7 +49,7 @@ import httpx  # noqa: E402
 import orjson  # noqa: E402
 import yaml  # noqa: E402
 
-from engine.classify.loading import load_classifier  # noqa: E402
+from tidal.engine.classify.loading import load_classifier  # noqa: E402
 
 SIZES_KIB = (1, 4, 16, 64)
 #: the repeating unit of each kind of hostile text
@@ -171,9 +171,9 @@ def classification_times(repeat: int) -> tuple[dict[int, tuple[str, float]], dic
 @contextmanager
 def running_service(tmp: Path) -> Iterator[tuple[str, str]]:
     """A `tidal serve` on a temp SQLite file; (base URL, a service token)."""
-    from service.config import sqlite_url
-    from service.persistence.store import DurableStore
-    from service.tokens import Role
+    from tidal.service.config import sqlite_url
+    from tidal.service.persistence.store import DurableStore
+    from tidal.service.tokens import Role
 
     db = tmp / "hostile.db"
     store = DurableStore(sqlite_url(db))

@@ -325,9 +325,9 @@ def main() -> None:
 
     import uvloop
 
-    from service.config import sqlite_url
-    from service.persistence.store import DurableStore
-    from service.tokens import Role
+    from tidal.service.config import sqlite_url
+    from tidal.service.persistence.store import DurableStore
+    from tidal.service.tokens import Role
 
     agents = [f"a-{i}" for i in range(args.agents)]
     tidal_runs: list[Load] = []

@@ -90,9 +90,9 @@ def measure(models: Path, work: Path) -> Footprint:
     """The service's and its classifier helper's memory after classifying MESSAGES."""
     import httpx
 
-    from service.config import sqlite_url
-    from service.persistence.store import DurableStore
-    from service.tokens import Role
+    from tidal.service.config import sqlite_url
+    from tidal.service.persistence.store import DurableStore
+    from tidal.service.tokens import Role
 
     db = work / f"tidal-{models.name}.db"
     store = DurableStore(sqlite_url(db))

@@ -43,10 +43,10 @@ sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != H
 import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
-from service.persistence import schema  # noqa: E402
-from service.persistence.store import DurableStore  # noqa: E402
-from service.tokens import Role  # noqa: E402
 from tests.service.conftest import serve_process  # noqa: E402
+from tidal.service.persistence import schema  # noqa: E402
+from tidal.service.persistence.store import DurableStore  # noqa: E402
+from tidal.service.tokens import Role  # noqa: E402
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 

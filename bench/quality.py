@@ -12,8 +12,8 @@ import argparse
 import json
 from pathlib import Path
 
-from engine.classify.loading import load_classifier, load_rules
-from training.quality import Score, score_decisions, score_intents
+from tidal.engine.classify.loading import load_classifier, load_rules
+from tidal.training.quality import Score, score_decisions, score_intents
 
 
 def _report(name: str, score: Score, baseline: Score) -> None:

@@ -48,12 +48,12 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != HERE)]
 
-from engine.classify.loading import load_rules, load_scorers  # noqa: E402
-from engine.classify.pipeline import Classifier  # noqa: E402
-from engine.core.intents import Classification  # noqa: E402
-from engine.core.model import MessageOutcome  # noqa: E402
-from engine.replay import Replayer, TextClassifier, parse_conversation  # noqa: E402
-from training.importers.sgd import pair_key  # noqa: E402
+from tidal.engine.classify.loading import load_rules, load_scorers  # noqa: E402
+from tidal.engine.classify.pipeline import Classifier  # noqa: E402
+from tidal.engine.core.intents import Classification  # noqa: E402
+from tidal.engine.core.model import MessageOutcome  # noqa: E402
+from tidal.engine.replay import Replayer, TextClassifier, parse_conversation  # noqa: E402
+from tidal.training.importers.sgd import pair_key  # noqa: E402
 
 #: Corpus name → (folder of its labelled dev turns, name printed).
 CORPORA = {

@@ -34,10 +34,10 @@ ROOT = HERE.parent
 # like a standard one (bench/http.py) would shadow it: import from the project root.
 sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != HERE)]
 
-from engine.classify.loading import load_rules, load_scorers  # noqa: E402
-from engine.classify.pipeline import Classifier  # noqa: E402
-from engine.core.intents import Classification, Direction  # noqa: E402
-from engine.replay import Replayer, ReplayProblem, parse_conversation  # noqa: E402
+from tidal.engine.classify.loading import load_rules, load_scorers  # noqa: E402
+from tidal.engine.classify.pipeline import Classifier  # noqa: E402
+from tidal.engine.core.intents import Classification, Direction  # noqa: E402
+from tidal.engine.replay import Replayer, ReplayProblem, parse_conversation  # noqa: E402
 
 OFFERS = [
     "Is there anything else I can help you with?",
@@ -64,7 +64,7 @@ class _Precomputed:
 
 
 def _conversations(count: int, seed: int = 7) -> list[str]:
-    from training.dataset import load_directory
+    from tidal.training.dataset import load_directory
 
     examples = load_directory(ROOT / "training" / "eval")
     inbound = [e.text for e in examples if e.direction == "inbound"]

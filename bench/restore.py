@@ -38,19 +38,19 @@ sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != H
 import orjson  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
-from engine.core.clock import ManualClock  # noqa: E402
-from engine.core.intents import Alternative, Classification  # noqa: E402
-from engine.core.model import IncomingMessage, MessageOutcome  # noqa: E402
-from engine.rulesio.bundle import load_engine_rules  # noqa: E402
-from service.config import sqlite_url  # noqa: E402
-from service.handled_messages import RECENT_OUTCOMES  # noqa: E402
-from service.persistence import schema  # noqa: E402
-from service.persistence.codec import loads  # noqa: E402
-from service.persistence.store import DurableStore, RestoredState  # noqa: E402
-from service.rules import ActiveRules  # noqa: E402
-from service.runtime import batch_from_changes  # noqa: E402
-from service.services import restore_engine  # noqa: E402
-from service.views import message_response  # noqa: E402
+from tidal.engine.core.clock import ManualClock  # noqa: E402
+from tidal.engine.core.intents import Alternative, Classification  # noqa: E402
+from tidal.engine.core.model import IncomingMessage, MessageOutcome  # noqa: E402
+from tidal.engine.rulesio.bundle import load_engine_rules  # noqa: E402
+from tidal.service.config import sqlite_url  # noqa: E402
+from tidal.service.handled_messages import RECENT_OUTCOMES  # noqa: E402
+from tidal.service.persistence import schema  # noqa: E402
+from tidal.service.persistence.codec import loads  # noqa: E402
+from tidal.service.persistence.store import DurableStore, RestoredState  # noqa: E402
+from tidal.service.rules import ActiveRules  # noqa: E402
+from tidal.service.runtime import batch_from_changes  # noqa: E402
+from tidal.service.services import restore_engine  # noqa: E402
+from tidal.service.views import message_response  # noqa: E402
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 TEXTS = (

@@ -1,6 +1,6 @@
 """Cost of one routing decision, indexed router against a naive linear scan.
 
-Decisions, each through the engine's own code path (`engine.core.workspace.Workspace`):
+Decisions, each through the engine's own code path (`tidal.engine.core.workspace.Workspace`):
 
 - assign: a new conversation is queued and placed with the best eligible agent (or
   stays queued when every agent is at its preferred concurrency);
@@ -32,8 +32,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.core.indices import AgentKey, AgentPool, QueueKey, WaitingQueue
-from engine.core.model import (
+from tidal.engine.core.indices import AgentKey, AgentPool, QueueKey, WaitingQueue
+from tidal.engine.core.model import (
     Agent,
     AgentStatus,
     Awaiting,
@@ -41,8 +41,8 @@ from engine.core.model import (
     EventKind,
     State,
 )
-from engine.core.settings import RoutingSettings
-from engine.core.workspace import Workspace
+from tidal.engine.core.settings import RoutingSettings
+from tidal.engine.core.workspace import Workspace
 
 START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 AGENT_PROFILES = [

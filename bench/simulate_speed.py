@@ -23,13 +23,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.classify.loading import load_classifier, load_rules
-from engine.core.intents import Direction
-from simulation.classifying import CachedClassifier
-from simulation.day import Day
-from simulation.policies import parse_policy
-from simulation.texts import load_pools
-from simulation.traffic import generate
+from tidal.engine.classify.loading import load_classifier, load_rules
+from tidal.engine.core.intents import Direction
+from tidal.simulation.classifying import CachedClassifier
+from tidal.simulation.day import Day
+from tidal.simulation.policies import parse_policy
+from tidal.simulation.texts import load_pools
+from tidal.simulation.traffic import generate
 
 ROOT = Path(__file__).resolve().parents[1]
 DAYS = (("100 agents", 100, 20_000), ("1,000 agents", 1_000, 50_000))

@@ -1,6 +1,6 @@
 """Replay (docs/cli.md#replay): conversations run dry through the rules, the models and the engine.
 
-Each conversation (see `engine.replay_input` for the input format) gets its own engine
+Each conversation (see `tidal.engine.replay_input` for the input format) gets its own engine
 with a manual clock, so conversations never interfere and the output does not depend
 on the wall clock. Output is one `ReplayRecord` per message, in input order, with the
 fields of docs/cli.md#replay.
@@ -15,14 +15,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from engine.core.clock import ManualClock
-from engine.core.engine import Engine
-from engine.core.errors import EngineError
-from engine.core.intents import Classification, Direction
-from engine.core.model import IncomingMessage, MessageOutcome
-from engine.core.settings import RoutingSettings
-from engine.core.workflow import WorkflowRules
-from engine.replay_input import (
+from tidal.engine.core.clock import ManualClock
+from tidal.engine.core.engine import Engine
+from tidal.engine.core.errors import EngineError
+from tidal.engine.core.intents import Classification, Direction
+from tidal.engine.core.model import IncomingMessage, MessageOutcome
+from tidal.engine.core.settings import RoutingSettings
+from tidal.engine.core.workflow import WorkflowRules
+from tidal.engine.replay_input import (
     ReplayConversation,
     ReplayInputError,
     ReplayProblem,
@@ -43,7 +43,7 @@ __all__ = [
 
 
 class TextClassifier(Protocol):
-    """What replay needs of a classifier (`engine.classify.pipeline.Classifier`)."""
+    """What replay needs of a classifier (`tidal.engine.classify.pipeline.Classifier`)."""
 
     def classify(self, text: str, direction: Direction) -> Classification: ...
 

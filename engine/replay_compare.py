@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.replay import ReplayRecord
+from tidal.engine.replay import ReplayRecord
 
 #: what a decision is made of; a change in any of these is reported
 DECISION_FIELDS = ("intent", "action", "rule_id", "state", "awaiting", "agent_id", "routing_reason")

@@ -33,7 +33,7 @@ from pydantic import (
     ValidationError,
 )
 
-from engine.core.intents import Direction
+from tidal.engine.core.intents import Direction
 
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
 #: Gap between messages without an explicit `at`.

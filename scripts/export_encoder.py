@@ -17,7 +17,7 @@ file from 90 MB to about 23 MB and makes it 2-3 times faster on a CPU.
 Written next to the model: `tokenizer.json` (the package's, unchanged), `reference.json`
 (float32 PyTorch embeddings of a few fixed sentences: the test suite checks that the
 ONNX file gives the same within a tolerance) and `metadata.json` (sources, versions,
-sha256 of every file; `engine.classify.encoder` refuses files that do not match it).
+sha256 of every file; `tidal.engine.classify.encoder` refuses files that do not match it).
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """The app factory: `create_app(settings)` builds the FastAPI app.
 
 Nothing is opened at import or construction time: the lifespan takes the database's
-writer lock (`service.writer_lock`), then restores the engine and starts what runs it
-(`service.lifecycle`), and stops it again in order. Without the lock the app is a
-replica (`service.forwarding`) until it can take it.
+writer lock (`tidal.service.writer_lock`), then restores the engine and starts what runs it
+(`tidal.service.lifecycle`), and stops it again in order. Without the lock the app is a
+replica (`tidal.service.forwarding`) until it can take it.
 """
 
 from __future__ import annotations
@@ -25,33 +25,33 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
 
-from engine.core.errors import EngineError
-from service.api import admin, agents, conversations, events, messages, operations, queue
-from service.api.deps import json_response
-from service.api.openapi import document_errors
-from service.api.operations import METRICS_MEDIA_TYPE
-from service.api.schemas import MessageIn
-from service.api_docs import add_api_docs
-from service.config import Settings
-from service.forwarding import Forwarder
-from service.hot_route import PATH as HOT_PATH
-from service.hot_route import MessageRoute
-from service.lifecycle import Running, activate, deactivate
-from service.metrics import Metrics
-from service.middleware import ServiceMiddleware, observe_request
-from service.persistence.faults import is_unavailable
-from service.persistence.store import DurableStore
-from service.problems import (
+from tidal.engine.core.errors import EngineError
+from tidal.service.api import admin, agents, conversations, events, messages, operations, queue
+from tidal.service.api.deps import json_response
+from tidal.service.api.openapi import document_errors
+from tidal.service.api.operations import METRICS_MEDIA_TYPE
+from tidal.service.api.schemas import MessageIn
+from tidal.service.api_docs import add_api_docs
+from tidal.service.config import Settings
+from tidal.service.forwarding import Forwarder
+from tidal.service.hot_route import PATH as HOT_PATH
+from tidal.service.hot_route import MessageRoute
+from tidal.service.lifecycle import Running, activate, deactivate
+from tidal.service.metrics import Metrics
+from tidal.service.middleware import ServiceMiddleware, observe_request
+from tidal.service.persistence.faults import is_unavailable
+from tidal.service.persistence.store import DurableStore
+from tidal.service.problems import (
     ENGINE_ERROR_STATUS,
     Problem,
     ProblemDetail,
     problem_handler,
     problem_response,
 )
-from service.route_check import RouteCheck
-from service.rules import ActiveRules
-from service.write_faults import unavailable
-from service.writer_lock import WriterLock, writer_lock_for
+from tidal.service.route_check import RouteCheck
+from tidal.service.rules import ActiveRules
+from tidal.service.write_faults import unavailable
+from tidal.service.writer_lock import WriterLock, writer_lock_for
 
 log = logging.getLogger("tidal.app")
 #: how often a replica tries to take the writer lock (seconds)
@@ -227,10 +227,10 @@ def create_app(
 
 
 class TidalApp(FastAPI):
-    """The FastAPI app, with `POST /v1/messages` answered by `service.hot_route`.
+    """The FastAPI app, with `POST /v1/messages` answered by `tidal.service.hot_route`.
 
     Until it holds the database's writer lock (`running` is None) it is a replica:
-    `/v1/*` is forwarded to the writer (`service.forwarding`), `/healthz` answers 200
+    `/v1/*` is forwarded to the writer (`tidal.service.forwarding`), `/healthz` answers 200
     `{"status": "replica"}` while the writer is healthy and 503 `{"status": "standby"}`
     otherwise, `/metrics` shows its own metrics, and the desk's files are served as ever.
     """
@@ -242,7 +242,7 @@ class TidalApp(FastAPI):
     log_access = True
 
     def begin_stopping(self) -> None:
-        """A stop was asked for: start nothing new from now on (see `service.lifecycle`)."""
+        """A stop was asked for: start nothing new from now on (see `tidal.service.lifecycle`)."""
         if self.running is not None:
             self.running.services.stopping = True
 

@@ -16,10 +16,10 @@ import anyio
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from engine.core.model import Conversation
-from service.persistence.store import DurableStore
-from service.problems import Problem
-from service.tokens import Principal, Role, hash_token
+from tidal.engine.core.model import Conversation
+from tidal.service.persistence.store import DurableStore
+from tidal.service.problems import Problem
+from tidal.service.tokens import Principal, Role, hash_token
 
 log = logging.getLogger("tidal.auth")
 bearer = HTTPBearer(

@@ -1,15 +1,15 @@
-"""The service's side of the classifier helper process (`service.classify_worker`).
+"""The service's side of the classifier helper process (`tidal.service.classify_worker`).
 
 The helper only ever saves the service work; it decides nothing on its own:
 
 - It proves on start that it loaded the same files as the service's rule generation
   (`ActiveRules.fingerprint`); on a mismatch it is stopped and not used.
-- It serves one rule generation: `service.api.messages` asks it only while that
+- It serves one rule generation: `tidal.service.api.messages` asks it only while that
   generation is active, and the engine thread classifies again, in-process, a message
   whose rules were swapped while the helper was answering.
 - If it dies, stops answering for `STALL_SECONDS` while answers are owed, or answers
   anything malformed, it is killed and every pending and later message is classified
-  in-process, until `service.classifier_upkeep` (or a rules reload) starts a new helper.
+  in-process, until `tidal.service.classifier_upkeep` (or a rules reload) starts a new helper.
 
 Texts asked for during one event-loop iteration go to the helper in one frame, so a
 busy service pays one pipe write and one read per batch rather than per message.
@@ -27,10 +27,10 @@ from typing import Any
 
 import orjson
 
-from engine.core.intents import Classification, Direction
-from service.classify_worker import LENGTH, decode, frame
-from service.metrics import Metrics
-from service.rules import ActiveRules
+from tidal.engine.core.intents import Classification, Direction
+from tidal.service.classify_worker import LENGTH, decode, frame
+from tidal.service.metrics import Metrics
+from tidal.service.rules import ActiveRules
 
 log = logging.getLogger("tidal.classify")
 
@@ -79,7 +79,7 @@ class ClassifierProcess:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "service.classify_worker",
+            "tidal.service.classify_worker",
             str(rules.rules_dir.resolve()),
             str(rules.models_dir.resolve()),
             stdin=asyncio.subprocess.PIPE,

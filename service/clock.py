@@ -1,6 +1,6 @@
 """The wall clock adapter: the only place in Tidal that reads the system time.
 
-The engine only ever asks an injected `engine.core.clock.Clock`; the service gives it a
+The engine only ever asks an injected `tidal.engine.core.clock.Clock`; the service gives it a
 `WallClock` in production and a `ManualClock` with `tidal serve --clock manual`.
 """
 

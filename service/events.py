@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from service.persistence.store import StoredEvent
+from tidal.service.persistence.store import StoredEvent
 
 #: a subscriber this far behind is cut off; it reconnects and catches up from the table
 MAX_PENDING = 10_000

@@ -23,8 +23,8 @@ from collections.abc import Callable, Iterable
 
 from rbloom import Bloom
 
-from engine.core.model import Agent, Conversation, MessageOutcome
-from engine.core.store import InMemoryStore
+from tidal.engine.core.model import Agent, Conversation, MessageOutcome
+from tidal.engine.core.store import InMemoryStore
 
 #: durable outcomes kept in memory for quick retries (a few kB each)
 RECENT_OUTCOMES = 10_000

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from service.tokens import TOKEN_PREFIX
+from tidal.service.tokens import TOKEN_PREFIX
 
 _SECRET = re.compile(rf"(?i)(bearer\s+)\S+|{re.escape(TOKEN_PREFIX)}[A-Za-z0-9_\-]+")
 _STANDARD_ATTRS = frozenset(

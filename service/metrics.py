@@ -14,9 +14,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from engine.core.model import Agent, Conversation, State
-from service.handled_messages import HandledMessages
-from service.persistence.store import CommitBatch
+from tidal.engine.core.model import Agent, Conversation, State
+from tidal.service.handled_messages import HandledMessages
+from tidal.service.persistence.store import CommitBatch
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 _BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)

@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from engine.core.intents import Classification, Direction
+from tidal.engine.core.intents import Classification, Direction
 
 if TYPE_CHECKING:
-    from engine.rulesio.bundle import EngineRules
+    from tidal.engine.rulesio.bundle import EngineRules
 
 
 class TextClassifier(Protocol):
-    """What the service needs of a classifier (`engine.classify.pipeline.Classifier`)."""
+    """What the service needs of a classifier (`tidal.engine.classify.pipeline.Classifier`)."""
 
     def classify(self, text: str, direction: Direction) -> Classification: ...
 
@@ -97,8 +97,8 @@ def load_active_rules(rules_dir: Path, models_dir: Path, generation: int) -> Act
     so one refusal lists the errors of all files. Blocking (reads files, builds spaCy
     matchers, loads models): call it off the event loop.
     """
-    from engine.classify.loading import load_rules, load_scorers
-    from engine.classify.pipeline import Classifier
+    from tidal.engine.classify.loading import load_rules, load_scorers
+    from tidal.engine.classify.pipeline import Classifier
 
     before = files_fingerprint(rules_dir, models_dir)
     rule_set = load_rules(rules_dir)

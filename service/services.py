@@ -1,7 +1,7 @@
 """What a running service is made of, and how it starts: restore, then serve.
 
 `start_services` opens the database, restores every conversation and agent, and what
-the engine needs to recognise a message it handled before (`service.handled_messages`),
+the engine needs to recognise a message it handled before (`tidal.service.handled_messages`),
 into a fresh engine (which fires overdue timers in deadline order), commits
 what that changed, and returns the parts the API needs. Blocking: run it off the loop.
 """
@@ -15,20 +15,20 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from engine.core.clock import Clock, ManualClock
-from engine.core.engine import Engine
-from engine.core.model import MessageOutcome
-from service.auth import Authenticator
-from service.classifier_process import ClassifierProcess
-from service.clock import WallClock
-from service.config import Settings
-from service.events import EventHub
-from service.handled_messages import RECENT_OUTCOMES, HandledMessages
-from service.metrics import Metrics
-from service.persistence.store import CommitBatch, DurableStore, RestoredState, StoredEvent
-from service.rules import ActiveRules, load_active_rules
-from service.runtime import Runtime, batch_from_changes
-from service.write_faults import StoreRewind
+from tidal.engine.core.clock import Clock, ManualClock
+from tidal.engine.core.engine import Engine
+from tidal.engine.core.model import MessageOutcome
+from tidal.service.auth import Authenticator
+from tidal.service.classifier_process import ClassifierProcess
+from tidal.service.clock import WallClock
+from tidal.service.config import Settings
+from tidal.service.events import EventHub
+from tidal.service.handled_messages import RECENT_OUTCOMES, HandledMessages
+from tidal.service.metrics import Metrics
+from tidal.service.persistence.store import CommitBatch, DurableStore, RestoredState, StoredEvent
+from tidal.service.rules import ActiveRules, load_active_rules
+from tidal.service.runtime import Runtime, batch_from_changes
+from tidal.service.write_faults import StoreRewind
 
 log = logging.getLogger("tidal.service")
 
@@ -64,7 +64,7 @@ async def start_classifier_process(
     settings: Settings, rules: ActiveRules, metrics: Metrics
 ) -> ClassifierProcess | None:
     """A helper process classifying for `rules`, or None when the settings want none or
-    it could not start (see `service.classifier_process`)."""
+    it could not start (see `tidal.service.classifier_process`)."""
     if not settings.classifier_process:
         return None
     try:
@@ -100,7 +100,7 @@ def restore_engine(
     """An engine holding everything the database holds, and its store.
 
     `message_ids` are the ids of every stored message; `read_outcome` reads one
-    message's outcome back from the database (see `service.handled_messages`).
+    message's outcome back from the database (see `tidal.service.handled_messages`).
     """
     memory = HandledMessages(read_outcome, recent=recent, expected_ids=state.message_count)
     for agent in state.agents:

@@ -1,12 +1,12 @@
-"""Domain records rendered as the API's JSON (shapes in `service.api.schemas`)."""
+"""Domain records rendered as the API's JSON (shapes in `tidal.service.api.schemas`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from engine.core.intents import Classification
-from engine.core.model import Agent, Conversation, MessageOutcome, Priority, State
+from tidal.engine.core.intents import Classification
+from tidal.engine.core.model import Agent, Conversation, MessageOutcome, Priority, State
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -6,7 +6,7 @@ every conversation and agent the group touched is read again from the database a
 fresh engine is built over them (`StoreRewind`). Then:
 
 - the database could not be read either: it is unreachable. The writer answers 503
-  until a read succeeds again (see `service.runtime`); nothing acknowledged is lost,
+  until a read succeeds again (see `tidal.service.runtime`); nothing acknowledged is lost,
   since answers are only given after their commit.
 - the database answers: something in the group is at fault (text it cannot store, a
   value a driver refuses, a bug). The runtime runs the group's requests again and
@@ -20,12 +20,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from engine.core.engine import Engine
-from engine.core.model import Agent, Conversation
-from service.handled_messages import HandledMessages
-from service.persistence.faults import is_unavailable
-from service.persistence.store import CommitBatch, StaleWriter, StoredEvent
-from service.problems import Problem
+from tidal.engine.core.engine import Engine
+from tidal.engine.core.model import Agent, Conversation
+from tidal.service.handled_messages import HandledMessages
+from tidal.service.persistence.faults import is_unavailable
+from tidal.service.persistence.store import CommitBatch, StaleWriter, StoredEvent
+from tidal.service.problems import Problem
 
 #: seconds between two attempts to reach the database while it is unreachable
 PROBE_SECONDS = 1.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from engine.core.intents import Classification, Direction
+from tidal.engine.core.intents import Classification, Direction
 
 
 class TextClassifier(Protocol):

@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from engine.core.settings import RoutingSettings
-from engine.core.workflow import WorkflowRules
-from simulation.customers import Kind
-from simulation.day import Classify, Day
-from simulation.metrics import summarize, waits_by_kind
-from simulation.policies import Policy, parse_policy, without_inactive
-from simulation.texts import TextPools
-from simulation.traffic import Traffic
+from tidal.engine.core.settings import RoutingSettings
+from tidal.engine.core.workflow import WorkflowRules
+from tidal.simulation.customers import Kind
+from tidal.simulation.day import Classify, Day
+from tidal.simulation.metrics import summarize, waits_by_kind
+from tidal.simulation.policies import Policy, parse_policy, without_inactive
+from tidal.simulation.texts import TextPools
+from tidal.simulation.traffic import Traffic
 
 KINDS = [k.value for k in Kind]
 

@@ -18,7 +18,7 @@ import random
 from dataclasses import dataclass
 from enum import StrEnum
 
-from simulation.texts import TextPools
+from tidal.simulation.texts import TextPools
 
 
 class Kind(StrEnum):

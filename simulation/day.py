@@ -21,17 +21,17 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import IntEnum
 
-from engine.core.clock import ManualClock
-from engine.core.engine import Engine
-from engine.core.intents import Classification, Direction
-from engine.core.model import Awaiting, EventKind, IncomingMessage, State
-from engine.core.priority import queue_key
-from engine.core.settings import RoutingSettings
-from engine.core.workflow import WorkflowRules
-from simulation.customers import Ending, Plan
-from simulation.staffing import AgentPlan, reply_seconds
-from simulation.texts import TextPools
-from simulation.traffic import DAY_START, Traffic
+from tidal.engine.core.clock import ManualClock
+from tidal.engine.core.engine import Engine
+from tidal.engine.core.intents import Classification, Direction
+from tidal.engine.core.model import Awaiting, EventKind, IncomingMessage, State
+from tidal.engine.core.priority import queue_key
+from tidal.engine.core.settings import RoutingSettings
+from tidal.engine.core.workflow import WorkflowRules
+from tidal.simulation.customers import Ending, Plan
+from tidal.simulation.staffing import AgentPlan, reply_seconds
+from tidal.simulation.texts import TextPools
+from tidal.simulation.traffic import DAY_START, Traffic
 
 #: an agent closes a conversation it holds by hand once it has waited on the customer
 #: this long with nothing said on either side (the same under every policy; with the

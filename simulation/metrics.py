@@ -12,10 +12,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from simulation.customers import Kind
-from simulation.day import Observations
-from simulation.policies import Policy
-from simulation.traffic import Traffic
+from tidal.simulation.customers import Kind
+from tidal.simulation.day import Observations
+from tidal.simulation.policies import Policy
+from tidal.simulation.traffic import Traffic
 
 
 def percentile(values: list[float], q: float) -> float:

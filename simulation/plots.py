@@ -10,7 +10,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt
 
-from simulation.customers import Kind
+from tidal.simulation.customers import Kind
 
 
 def plot_waits(waits: dict[str, dict[str, list[float]]], path: Path) -> Path:

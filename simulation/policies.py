@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from engine.core.model import Action
-from engine.core.settings import AgentDefaults, RoutingSettings
-from engine.core.workflow import WorkflowRules
+from tidal.engine.core.model import Action
+from tidal.engine.core.settings import AgentDefaults, RoutingSettings
+from tidal.engine.core.workflow import WorkflowRules
 
 FIFO_TARGET = timedelta(minutes=5)
 NO_INACTIVE_TIMEOUT = timedelta(days=7)

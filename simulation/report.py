@@ -1,6 +1,6 @@
 """docs/simulation.md from a comparison's metrics.json (and the speed figures, if any).
 
-Run: .venv/bin/python -m simulation.report docs/simulation/metrics.json > docs/simulation.md
+Run: .venv/bin/python -m tidal.simulation.report docs/simulation/metrics.json > docs/simulation.md
 (`scripts/simulation-report` runs the simulation first, then this.)
 """
 
@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from simulation.compare import TABLE_HEADER, table_rows
-from simulation.customers import BILLING_SHARE, PROFILES
-from simulation.staffing import BILLING_AGENT_SHARE, BREAKS, COHORTS, SHIFT_HOURS
+from tidal.simulation.compare import TABLE_HEADER, table_rows
+from tidal.simulation.customers import BILLING_SHARE, PROFILES
+from tidal.simulation.staffing import BILLING_AGENT_SHARE, BREAKS, COHORTS, SHIFT_HOURS
 
 COMMAND = "scripts/simulation-report"
 
@@ -340,7 +340,7 @@ def _markdown_table(header: list[str], rows: list[list[str]]) -> str:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
-        print("usage: python -m simulation.report METRICS_JSON", file=sys.stderr)
+        print("usage: python -m tidal.simulation.report METRICS_JSON", file=sys.stderr)
         return 2
     path = Path(argv[0])
     report = json.loads(path.read_text(encoding="utf-8"))

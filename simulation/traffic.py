@@ -12,9 +12,9 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from simulation.customers import Plan, draw_kind, draw_plan
-from simulation.staffing import HOUR, AgentPlan, draw_agents
-from simulation.texts import TextPools
+from tidal.simulation.customers import Plan, draw_kind, draw_plan
+from tidal.simulation.staffing import HOUR, AgentPlan, draw_agents
+from tidal.simulation.texts import TextPools
 
 #: the day the simulation runs on (any date; the engine only needs aware UTC times)
 DAY_START = datetime(2026, 3, 2, tzinfo=UTC)

@@ -132,23 +132,27 @@ def test_the_engine_imports_neither_the_service_nor_the_simulator_nor_training()
 def test_the_cycle_finder_sees_a_cycle_through_a_lazy_import(tmp_path: Path) -> None:
     source = """
 def later():
-    from engine.b import thing
+    from tidal.engine.b import thing
 """
     tree = ast.parse(source)
-    names = {name for name, _ in _imported_names(tree, "engine.a", False, False)}
-    assert "engine.b.thing" in names
-    assert cycles({"engine.a": {"engine.b"}, "engine.b": {"engine.a"}, "engine.c": set()}) == [
-        ["engine.a", "engine.b"]
-    ]
+    names = {name for name, _ in _imported_names(tree, "tidal.engine.a", False, False)}
+    assert "tidal.engine.b.thing" in names
+    assert cycles(
+        {
+            "tidal.engine.a": {"tidal.engine.b"},
+            "tidal.engine.b": {"tidal.engine.a"},
+            "tidal.engine.c": set(),
+        }
+    ) == [["tidal.engine.a", "tidal.engine.b"]]
 
 
 def test_imports_under_type_checking_are_marked_as_type_only() -> None:
     source = """
 from typing import TYPE_CHECKING
 if TYPE_CHECKING:
-    from service.app import create_app
-import engine.core.model
+    from tidal.service.app import create_app
+import tidal.engine.core.model
 """
-    found = dict(_imported_names(ast.parse(source), "engine.x", False, False))
-    assert found["service.app.create_app"] is True
-    assert found["engine.core.model"] is False
+    found = dict(_imported_names(ast.parse(source), "tidal.engine.x", False, False))
+    assert found["tidal.service.app.create_app"] is True
+    assert found["tidal.engine.core.model"] is False

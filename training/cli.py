@@ -15,16 +15,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from engine.core.intents import DIRECTIONS, Direction
-from training.cli_folders import folder
+from tidal.engine.core.intents import DIRECTIONS, Direction
+from tidal.training.cli_folders import folder
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
-    from engine.classify.model import IntentModel
-    from training.dataset import Example
-    from training.estimator import IntentClassifier
-    from training.evaluation import Evaluation
+    from tidal.engine.classify.model import IntentModel
+    from tidal.training.dataset import Example
+    from tidal.training.estimator import IntentClassifier
+    from tidal.training.evaluation import Evaluation
 
 
 DataOption = Annotated[
@@ -125,23 +125,23 @@ def train(
         raise typer.BadParameter("--force only makes sense with --promote", param_hint="--force")
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from engine.rulesio.errors import FilesInvalid
-    from training.estimator import IntentClassifier
-    from training.workflow import train_direction
+    from tidal.engine.rulesio.errors import FilesInvalid
+    from tidal.training.estimator import IntentClassifier
+    from tidal.training.workflow import train_direction
 
     if encoder and vectors > 0:
         raise typer.BadParameter(
             "--encoder and --vectors cannot be combined", param_hint="--encoder"
         )
     if encoder:
-        from engine.classify.encoder import EncoderRefused, shared_encoder
+        from tidal.engine.classify.encoder import EncoderRefused, shared_encoder
 
         try:
             shared_encoder()
         except EncoderRefused as error:
             raise _fail(f"--encoder: {error}") from None
     if vectors > 0:
-        from engine.classify.vectors import VectorsUnavailable, shared_vectors
+        from tidal.engine.classify.vectors import VectorsUnavailable, shared_vectors
 
         try:
             shared_vectors()
@@ -150,7 +150,7 @@ def train(
     for name in _directions(direction):
         confirm: list[str] = []
         if encoder:
-            from training.workflow import costly_intents
+            from tidal.training.workflow import costly_intents
 
             try:
                 confirm = costly_intents(rules, name)
@@ -195,7 +195,7 @@ def train(
 
 def _set_total(bar: Progress, task: TaskID, directory: Path, classifier: IntentClassifier) -> None:
     """Size the progress bar: threshold folds + final fit + evaluation."""
-    from training.dataset import load_directory
+    from tidal.training.dataset import load_directory
 
     labels = [e.intent for e in load_directory(directory)]
     if len(set(labels)) >= 2:
@@ -203,9 +203,9 @@ def _set_total(bar: Progress, task: TaskID, directory: Path, classifier: IntentC
 
 
 def _promote(candidate: Path, in_use: Path, eval_dir: Path, force: bool) -> None:
-    from engine.classify.model import IntentModel, ModelRefused
-    from training.export import swap_into_place
-    from training.workflow import load_eval_examples
+    from tidal.engine.classify.model import IntentModel, ModelRefused
+    from tidal.training.export import swap_into_place
+    from tidal.training.workflow import load_eval_examples
 
     new = IntentModel.load(candidate)
     try:
@@ -236,7 +236,7 @@ def _promote(candidate: Path, in_use: Path, eval_dir: Path, force: bool) -> None
 
 
 def _macro_f1(model: IntentModel, texts: list[str], truth: list[str]) -> float:
-    from training.evaluation import evaluate_model
+    from tidal.training.evaluation import evaluate_model
 
     return evaluate_model(model, texts, truth).macro_f1
 
@@ -338,16 +338,16 @@ def _evaluate_one(
     errors: int = 0,
     rules: Path = Path("rules"),
 ) -> None:
-    from engine.classify.model import IntentModel, ModelRefused
-    from engine.rulesio.errors import FilesInvalid
-    from training.evaluation import evaluate_model
-    from training.report import (
+    from tidal.engine.classify.model import IntentModel, ModelRefused
+    from tidal.engine.rulesio.errors import FilesInvalid
+    from tidal.training.evaluation import evaluate_model
+    from tidal.training.report import (
         CONFUSION_FILENAME,
         REPORT_FILENAME,
         evaluation_report,
         write_confusion_png,
     )
-    from training.workflow import load_eval_examples
+    from tidal.training.workflow import load_eval_examples
 
     try:
         candidate = IntentModel.load(model)
@@ -399,10 +399,10 @@ def _evaluate_one(
 
 
 def _print_errors(model: IntentModel, held_out: list[Example], rules: Path, limit: int) -> None:
-    from engine.classify.loading import load_rules
-    from engine.classify.pipeline import Classifier
-    from engine.rulesio.errors import FilesInvalid
-    from training.errors import misclassified
+    from tidal.engine.classify.loading import load_rules
+    from tidal.engine.classify.pipeline import Classifier
+    from tidal.engine.rulesio.errors import FilesInvalid
+    from tidal.training.errors import misclassified
 
     try:
         classifier = Classifier(load_rules(rules).intents, {model.direction: model})
@@ -421,10 +421,10 @@ def _cross_validate(model: IntentModel, data: Path, folds: int) -> None:
     import numpy as np
     from sklearn.model_selection import StratifiedKFold
 
-    from engine.rulesio.errors import FilesInvalid
-    from training.dataset import load_directory
-    from training.estimator import IntentClassifier
-    from training.evaluation import score
+    from tidal.engine.rulesio.errors import FilesInvalid
+    from tidal.training.dataset import load_directory
+    from tidal.training.estimator import IntentClassifier
+    from tidal.training.evaluation import score
 
     try:
         examples = load_directory(data / model.direction, direction=model.direction)

@@ -14,10 +14,10 @@ from typing import Annotated
 
 import typer
 
-from engine.core.intents import DEFAULT_CATALOGUE, DIRECTIONS, Direction
-from engine.rulesio.errors import FileError, FilesInvalid
-from training.cli_folders import folder
-from training.dataset import (
+from tidal.engine.core.intents import DEFAULT_CATALOGUE, DIRECTIONS, Direction
+from tidal.engine.rulesio.errors import FileError, FilesInvalid
+from tidal.training.cli_folders import folder
+from tidal.training.dataset import (
     WORKFLOW_CASES_FILENAME,
     Example,
     load_directory,
@@ -117,7 +117,7 @@ def import_data(
 ) -> None:
     """Convert SOURCE into Tidal's YAML data format."""
     if kind is Importer.sgd:
-        from training.sgd_import import import_sgd
+        from tidal.training.sgd_import import import_sgd
 
         import_sgd(source, out or Path("training/data"), validation, eval_dir, rules_dir)
         return
@@ -141,7 +141,7 @@ def import_data(
         _print_errors(exc.errors)
         raise typer.Exit(1) from exc
 
-    from training.importers.tidal_yaml import write_examples
+    from tidal.training.importers.tidal_yaml import write_examples
 
     written = write_examples(
         examples,
@@ -165,7 +165,7 @@ def import_data(
 
 
 def _import_multiwoz(source: Path, target: Path) -> None:
-    from training.importers import multiwoz
+    from tidal.training.importers import multiwoz
 
     if not source.is_dir():
         raise typer.BadParameter(f"{source} is not a MultiWOZ folder", param_hint="SOURCE")
@@ -187,7 +187,7 @@ def _read(
     kind: Importer, source: Path, direction: Direction, map_to_tidal: bool, split: Split
 ) -> tuple[list[Example], str, str]:
     if kind is Importer.clinc150:
-        from training.importers import clinc150
+        from tidal.training.importers import clinc150
 
         splits = clinc150.read_clinc150(source, map_to_tidal=map_to_tidal, direction=direction)
         if split.value not in splits:
@@ -195,11 +195,11 @@ def _read(
         note = f"{clinc150.SOURCE}, {split.value} split"
         return splits[split.value], note, clinc150.LICENCE
     if kind is Importer.banking77:
-        from training.importers import banking77
+        from tidal.training.importers import banking77
 
         examples = banking77.read_banking77(source, map_to_tidal=map_to_tidal, direction=direction)
         return examples, f"{banking77.SOURCE}, {source.name}", banking77.LICENCE
-    from training.importers import rasa
+    from tidal.training.importers import rasa
 
     return rasa.read_rasa(source, direction=direction), f"Rasa NLU data, {source.name}", ""
 

@@ -1,5 +1,5 @@
 """The folders every `tidal` command reads (rules, models, training data), found as
-`engine.home` says: under `TIDAL_HOME`, else the current directory. A missing folder is
+`tidal.engine.home` says: under `TIDAL_HOME`, else the current directory. A missing folder is
 a usage error (exit 2) that says where it looked and what to do."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from engine.home import in_home, missing_folder
+from tidal.engine.home import in_home, missing_folder
 
 
 def folder(what: str, how: str, *, required: bool = True) -> Callable[..., Path]:

@@ -2,7 +2,7 @@
 
 Every file is validated completely before anything is used, and every problem is
 reported as `path:line: [code] what` through `FilesInvalid` (codes of
-`engine.rulesio.errors`): a data scientist fixing a file wants the whole list at once.
+`tidal.engine.rulesio.errors`): a data scientist fixing a file wants the whole list at once.
 
 Two loaders:
 
@@ -26,9 +26,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr
 
-from engine.core.intents import DEFAULT_CATALOGUE, DIRECTIONS, Direction, IntentCatalogue
-from engine.rulesio.errors import FileError, FilesInvalid
-from engine.rulesio.located import LocatedDocument, read_yaml, validate
+from tidal.engine.core.intents import DEFAULT_CATALOGUE, DIRECTIONS, Direction, IntentCatalogue
+from tidal.engine.rulesio.errors import FileError, FilesInvalid
+from tidal.engine.rulesio.located import LocatedDocument, read_yaml, validate
 
 #: The decision-cases file sits beside the held-out examples but has its own format.
 WORKFLOW_CASES_FILENAME = "workflow.yaml"

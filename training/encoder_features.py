@@ -1,8 +1,8 @@
 """The sentence-encoder feature block of the training pipeline (a scikit-learn transformer).
 
 Reads the raw messages (the encoder wants sentences as people wrote them, not lemmas),
-normalises them as the service does (`engine.classify.normalize`) and gives each its
-sentence embedding (`engine.classify.encoder`, 384 unit-length columns). The fitted
+normalises them as the service does (`tidal.engine.classify.normalize`) and gives each its
+sentence embedding (`tidal.engine.classify.encoder`, 384 unit-length columns). The fitted
 block records the encoder's sha256, which the exported model keeps: a model is refused
 with another encoder than the one it learnt from.
 """
@@ -17,8 +17,8 @@ from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from engine.classify.encoder import shared_encoder
-from engine.classify.normalize import normalize
+from tidal.engine.classify.encoder import shared_encoder
+from tidal.engine.classify.normalize import normalize
 
 
 class EncoderFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from engine.classify.pipeline import Classifier
-from engine.core.intents import Direction
-from training.dataset import Example
+from tidal.engine.classify.pipeline import Classifier
+from tidal.engine.core.intents import Direction
+from tidal.training.dataset import Example
 
 
 @dataclass(frozen=True)

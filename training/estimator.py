@@ -4,7 +4,7 @@
     (sublinear tf, each block L2-normalised) -> LinearSVC -> temperature calibration
     -> per-intent thresholds -> fallback to `other`
 
-Why these choices is measured in `training/README.md` (`python -m training.model_search`).
+Why these choices is measured in `training/README.md` (`python -m tidal.training.model_search`).
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from engine.classify.features import char_wb_ngrams, word_ngrams
-from engine.core.intents import FALLBACK_INTENT
-from training.calibrated_svc import CalibratedLinearSVC
-from training.normalizer import SpacyNormalizer
-from training.thresholds import apply_thresholds, tune_thresholds
+from tidal.engine.classify.features import char_wb_ngrams, word_ngrams
+from tidal.engine.core.intents import FALLBACK_INTENT
+from tidal.training.calibrated_svc import CalibratedLinearSVC
+from tidal.training.normalizer import SpacyNormalizer
+from tidal.training.thresholds import apply_thresholds, tune_thresholds
 
 CALIBRATIONS = ("temperature", "sigmoid")
 
@@ -68,9 +68,9 @@ def build_pipeline(
     "sigmoid" (Platt scaling per intent); both are what the fast path can replay.
     `n_jobs` threads fit the final SVM and the calibration folds side by side (same
     result, less wall time).
-    `vector_components` > 0 adds a block of static word vectors (`training.vectors`,
+    `vector_components` > 0 adds a block of static word vectors (`tidal.training.vectors`,
     needs `tidal[vectors]`) with that many columns, weighing `vector_weight`.
-    `encoder_weight` > 0 makes it an encoder cascade (`training.cascade`): a logistic
+    `encoder_weight` > 0 makes it an encoder cascade (`tidal.training.cascade`): a logistic
     regression (regularisation `encoder_C`) on the sentence encoder's embedding of the
     raw text adds its logits, times that weight, to the n-gram SVM's values in a second
     model, which answers where the fast model's top probability is below `encoder_gate`
@@ -93,7 +93,7 @@ def build_pipeline(
         ),
     ]
     if vector_components > 0:
-        from training.vectors import VectorFeatures
+        from tidal.training.vectors import VectorFeatures
 
         blocks.append(("vectors", VectorFeatures(vector_components, vector_weight)))
     features = FeatureUnion(blocks)
@@ -106,9 +106,9 @@ def build_pipeline(
         return Pipeline(
             [("normalize", SpacyNormalizer()), ("features", features), ("classifier", classifier)]
         )
-    from engine.classify.encoder import shared_encoder
-    from training.cascade import EncoderCascade
-    from training.encoder_features import EncoderFeatures
+    from tidal.engine.classify.encoder import shared_encoder
+    from tidal.training.cascade import EncoderCascade
+    from tidal.training.encoder_features import EncoderFeatures
 
     # The encoder reads the raw text, the n-gram blocks its lemmas: two branches, the
     # encoder's columns last (where the cascade and the export expect them).

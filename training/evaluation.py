@@ -9,7 +9,7 @@ from typing import Any
 
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-from engine.classify.model import IntentModel
+from tidal.engine.classify.model import IntentModel
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Compare model choices by cross-validation on the TRAINING data only.
 
-    .venv/bin/python -m training.model_search [--direction inbound] [--folds 5]
+    .venv/bin/python -m tidal.training.model_search [--direction inbound] [--folds 5]
 
 Prints, per candidate, macro F1 and accuracy of the top intent (no thresholds) and the
 log loss of the calibrated probabilities, as mean over stratified folds of
@@ -25,8 +25,8 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
-from training.dataset import load_directory
-from training.estimator import build_pipeline
+from tidal.training.dataset import load_directory
+from tidal.training.estimator import build_pipeline
 
 
 def _with_classifier(pipeline: Pipeline, classifier: object) -> Pipeline:

@@ -8,14 +8,14 @@ from typing import Any
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from engine.classify.features import FEATURE_VERSION, lemma_text
+from tidal.engine.classify.features import FEATURE_VERSION, lemma_text
 
 
 class SpacyNormalizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     """Raw messages -> lower-cased lookup lemmas joined by spaces.
 
     NFKC and whitespace normalisation, spaCy's English tokenizer and the lookup lemma
-    table (`engine.classify.features.lemma_text`): the same function inference calls,
+    table (`tidal.engine.classify.features.lemma_text`): the same function inference calls,
     so a trained model and the fast path read identical text.
 
     >>> SpacyNormalizer().fit_transform(["My cards WERE blocked!"])

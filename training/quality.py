@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from engine.classify.pipeline import Classifier
-from engine.core.clock import ManualClock
-from engine.core.engine import Engine
-from engine.core.intents import Classification, Direction
-from engine.core.model import IncomingMessage
-from engine.rulesio.bundle import EngineRules
-from training.dataset import WorkflowCase, load_directory, load_workflow_cases
+from tidal.engine.classify.pipeline import Classifier
+from tidal.engine.core.clock import ManualClock
+from tidal.engine.core.engine import Engine
+from tidal.engine.core.intents import Classification, Direction
+from tidal.engine.core.model import IncomingMessage
+from tidal.engine.rulesio.bundle import EngineRules
+from tidal.training.dataset import WorkflowCase, load_directory, load_workflow_cases
 
 _START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 

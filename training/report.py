@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from training.evaluation import Evaluation
+from tidal.training.evaluation import Evaluation
 
 CONFUSION_FILENAME = "confusion_matrix.png"
 CARD_FILENAME = "MODEL_CARD.md"
@@ -131,7 +131,7 @@ def model_card(
         "Chosen by 5-fold cross-validation on the training data (never on the held-out "
         "set) among LinearSVC C in {0.25, 0.5, 1, 2}, temperature / sigmoid / isotonic "
         "calibration, word-only and char-only features, and logistic regression; the "
-        "figures are in `training/README.md` (`python -m training.model_search`).",
+        "figures are in `training/README.md` (`python -m tidal.training.model_search`).",
         "",
         "## Training data",
         "",

@@ -13,11 +13,16 @@ from pathlib import Path
 
 import typer
 
-from engine.core.intents import DIRECTIONS, Direction
-from engine.rulesio.errors import FilesInvalid
-from training.dataset import WORKFLOW_CASES_FILENAME, load_directory, load_workflow_cases, text_key
-from training.importers import sgd
-from training.importers.tidal_yaml import write_examples
+from tidal.engine.core.intents import DIRECTIONS, Direction
+from tidal.engine.rulesio.errors import FilesInvalid
+from tidal.training.dataset import (
+    WORKFLOW_CASES_FILENAME,
+    load_directory,
+    load_workflow_cases,
+    text_key,
+)
+from tidal.training.importers import sgd
+from tidal.training.importers.tidal_yaml import write_examples
 
 FILENAME = "sgd.yaml"
 #: Per direction: the most `other` examples, and the most of every other intent.
@@ -41,8 +46,8 @@ def _known_texts(directory: Path, direction: Direction) -> frozenset[str]:
 
 def _rule_intents(rules_dir: Path, direction: Direction) -> sgd.RuleIntent:
     """The intent the rules of `rules_dir` give a text (None without a rule match)."""
-    from engine.classify.loading import load_rules
-    from engine.classify.pipeline import Classifier
+    from tidal.engine.classify.loading import load_rules
+    from tidal.engine.classify.pipeline import Classifier
 
     classifier = Classifier(load_rules(rules_dir).intents)
 

@@ -1,7 +1,7 @@
 """The word-vector feature block of the training pipeline (a scikit-learn transformer).
 
 Reads the lemma text the normaliser produced, like the TF-IDF blocks beside it, and
-gives each message its mean token vector (`engine.classify.vectors`), projected on the
+gives each message its mean token vector (`tidal.engine.classify.vectors`), projected on the
 first principal components of the training messages and scaled so an average row has
 norm `weight`. The projection is what keeps training fast: LinearSVC's cost grows
 with the non-zeros of each row, and 64 dense columns cost far less than 256; the scale
@@ -19,7 +19,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.decomposition import PCA
 from sklearn.utils.validation import check_is_fitted
 
-from engine.classify.vectors import shared_vectors
+from tidal.engine.classify.vectors import shared_vectors
 
 
 class VectorFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.classify.model import IntentModel
-from engine.core.intents import Direction
-from training.dataset import Example, dataset_hash, load_directory
-from training.estimator import IntentClassifier
-from training.evaluation import Evaluation, evaluate_model, most_common_labels
-from training.export import model_arrays, model_metadata, write_model_dir
-from training.report import (
+from tidal.engine.classify.model import IntentModel
+from tidal.engine.core.intents import Direction
+from tidal.training.dataset import Example, dataset_hash, load_directory
+from tidal.training.estimator import IntentClassifier
+from tidal.training.evaluation import Evaluation, evaluate_model, most_common_labels
+from tidal.training.export import model_arrays, model_metadata, write_model_dir
+from tidal.training.report import (
     CARD_FILENAME,
     CONFUSION_FILENAME,
     METRICS_FILENAME,
@@ -53,7 +53,7 @@ def costly_intents(rules_dir: Path, direction: Direction) -> list[str]:
 
     These are the intents the encoder stage of a cascade model always checks.
     """
-    from engine.rulesio.bundle import load_engine_rules
+    from tidal.engine.rulesio.bundle import load_engine_rules
 
     found: set[str] = set()
     for rule in load_engine_rules(rules_dir).workflow.rules:

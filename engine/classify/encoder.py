@@ -10,7 +10,7 @@ nothing is downloaded at run time.
 `metadata.json` records the sha256 of every file; `SentenceEncoder.load` refuses
 (`EncoderRefused`) a directory whose files differ from it, another format, or an
 ONNX Runtime or `tokenizers` too old for the file. A model trained with the encoder
-records the encoder's `sha256` and is refused with another one (`engine.classify.model`).
+records the encoder's `sha256` and is refused with another one (`tidal.engine.classify.model`).
 
 Embeddings are cached per text: training embeds the same messages in every fold, and a
 service sees the same short messages ("thanks", "no") over and over.

@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import lru_cache
 
-from engine.classify.nlp import english
-from engine.classify.normalize import normalize
+from tidal.engine.classify.nlp import english
+from tidal.engine.classify.normalize import normalize
 
 FEATURE_VERSION = 1
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from engine.core.intents import Direction
+from tidal.engine.core.intents import Direction
 
 Scope = Literal["whole", "last_sentence", "anywhere"]
 #: Scopes whose matches must cover a stretch of the message (companions count).

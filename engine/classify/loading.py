@@ -11,15 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.classify.intent_rules import IntentRules
-from engine.classify.rule_files import check_intent_rules, intent_rule_files
-from engine.core.intents import DEFAULT_CATALOGUE, DIRECTIONS, Direction, IntentCatalogue
-from engine.rulesio.errors import FileError, FilesInvalid
+from tidal.engine.classify.intent_rules import IntentRules
+from tidal.engine.classify.rule_files import check_intent_rules, intent_rule_files
+from tidal.engine.core.intents import DEFAULT_CATALOGUE, DIRECTIONS, Direction, IntentCatalogue
+from tidal.engine.rulesio.errors import FileError, FilesInvalid
 
 if TYPE_CHECKING:
-    from engine.classify.pipeline import Classifier
-    from engine.classify.ports import IntentScorer
-    from engine.rulesio.bundle import EngineRules
+    from tidal.engine.classify.pipeline import Classifier
+    from tidal.engine.classify.ports import IntentScorer
+    from tidal.engine.rulesio.bundle import EngineRules
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +32,7 @@ class RuleSet:
 
 def rule_files(rules_dir: Path | str) -> list[Path]:
     """Every file `load_rules` reads: catalogue, workflow, routing, intent rules."""
-    from engine.rulesio.bundle import CATALOGUE_FILE, ROUTING_FILE, WORKFLOW_FILE
+    from tidal.engine.rulesio.bundle import CATALOGUE_FILE, ROUTING_FILE, WORKFLOW_FILE
 
     base = Path(rules_dir)
     engine_files = [base / CATALOGUE_FILE, base / WORKFLOW_FILE, base / ROUTING_FILE]
@@ -44,8 +44,8 @@ def load_rules(rules_dir: Path | str) -> RuleSet:
 
     Raises `FilesInvalid` with the errors of all files together.
     """
-    from engine.rulesio.bundle import load_engine_rules
-    from engine.rulesio.catalogue import load_catalogue
+    from tidal.engine.rulesio.bundle import load_engine_rules
+    from tidal.engine.rulesio.catalogue import load_catalogue
 
     errors: list[FileError] = []
     engine_rules: EngineRules | None = None
@@ -77,7 +77,7 @@ def load_scorers(models_dir: Path | str | None) -> dict[Direction, IntentScorer]
     scorers: dict[Direction, IntentScorer] = {}
     if models_dir is None:
         return scorers
-    from engine.classify.model import IntentModel
+    from tidal.engine.classify.model import IntentModel
 
     for direction in DIRECTIONS:
         path = Path(models_dir) / direction
@@ -88,6 +88,6 @@ def load_scorers(models_dir: Path | str | None) -> dict[Direction, IntentScorer]
 
 def load_classifier(rules_dir: Path | str, models_dir: Path | str | None) -> Classifier:
     """A classifier with the intent rules of `rules_dir` and the models of `models_dir`."""
-    from engine.classify.pipeline import Classifier
+    from tidal.engine.classify.pipeline import Classifier
 
     return Classifier(load_rules(rules_dir).intents, load_scorers(models_dir))

@@ -41,7 +41,7 @@ def pattern_problems(pattern: Any) -> list[tuple[int | None, str]]:
     from spacy.matcher import Matcher
     from spacy.schemas import validate_token_pattern
 
-    from engine.classify.nlp import english
+    from tidal.engine.classify.nlp import english
 
     if not isinstance(pattern, list) or not pattern:
         return [(None, "a token pattern must be a non-empty list of token specifications")]

@@ -1,7 +1,7 @@
 """The classification pipeline (docs/concepts.md#classification): normalize → tokenize → rules →
 model → fallback.
 
-What it reads of a message is bounded first (`engine.classify.bounds`).
+What it reads of a message is bounded first (`tidal.engine.classify.bounds`).
 
 A rule match wins with confidence 1.0. Otherwise the direction's model answers if its
 top intent reaches that intent's threshold; below it, or without a model, the message
@@ -20,7 +20,7 @@ with `scope: last_sentence`; when the model is unsure of a whole agent message, 
 sentence alone decides if the model is sure that sentence offers more help or signs off.
 
 The pipeline is pure computation over already-loaded rules and models; reading them
-from disk is `engine.classify.loading`.
+from disk is `tidal.engine.classify.loading`.
 """
 
 from __future__ import annotations
@@ -28,14 +28,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
-from engine.classify.bounds import bounded
-from engine.classify.intent_rules import IntentRules
-from engine.classify.normalize import normalize
-from engine.classify.ports import CascadeIntentScorer, IntentScorer, LemmaIntentScorer
-from engine.classify.rule_matcher import IntentRuleMatcher
-from engine.classify.sentences import last_sentence_start, sentence_spans
-from engine.classify.tokens import TokenizedText, Tokenizer, is_decoration, shared_tokenizer
-from engine.core.intents import (
+from tidal.engine.classify.bounds import bounded
+from tidal.engine.classify.intent_rules import IntentRules
+from tidal.engine.classify.normalize import normalize
+from tidal.engine.classify.ports import CascadeIntentScorer, IntentScorer, LemmaIntentScorer
+from tidal.engine.classify.rule_matcher import IntentRuleMatcher
+from tidal.engine.classify.sentences import last_sentence_start, sentence_spans
+from tidal.engine.classify.tokens import TokenizedText, Tokenizer, is_decoration, shared_tokenizer
+from tidal.engine.core.intents import (
     FALLBACK_INTENT,
     Alternative,
     Classification,

@@ -29,11 +29,11 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, model_validator
 
-from engine.classify.intent_rules import IntentRule, IntentRules, RuleTestCase
-from engine.classify.pattern_check import pattern_problems, regex_problem
-from engine.core.intents import DEFAULT_CATALOGUE, Direction, IntentCatalogue
-from engine.rulesio.errors import FileError, FilesInvalid
-from engine.rulesio.located import LocatedDocument, read_yaml, validate
+from tidal.engine.classify.intent_rules import IntentRule, IntentRules, RuleTestCase
+from tidal.engine.classify.pattern_check import pattern_problems, regex_problem
+from tidal.engine.core.intents import DEFAULT_CATALOGUE, Direction, IntentCatalogue
+from tidal.engine.rulesio.errors import FileError, FilesInvalid
+from tidal.engine.rulesio.located import LocatedDocument, read_yaml, validate
 
 #: The catalogue sits in the same directory but has its own format and owner.
 CATALOGUE_FILENAME = "catalogue.yaml"

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.classify.intent_rules import RuleTestCase
-from engine.classify.normalize import normalize
-from engine.classify.pipeline import Classifier
-from engine.classify.rule_matcher import IntentRuleMatcher
-from engine.classify.spacy_spans import SpacySpanFinder
-from engine.core.intents import FALLBACK_INTENT
+from tidal.engine.classify.intent_rules import RuleTestCase
+from tidal.engine.classify.normalize import normalize
+from tidal.engine.classify.pipeline import Classifier
+from tidal.engine.classify.rule_matcher import IntentRuleMatcher
+from tidal.engine.classify.spacy_spans import SpacySpanFinder
+from tidal.engine.core.intents import FALLBACK_INTENT
 
 
 @dataclass(frozen=True, slots=True)

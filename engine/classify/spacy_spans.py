@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 from spacy.matcher import Matcher, PhraseMatcher
 
-from engine.classify.intent_rules import IntentRule
-from engine.classify.tokens import TokenizedText, Tokenizer
+from tidal.engine.classify.intent_rules import IntentRule
+from tidal.engine.classify.tokens import TokenizedText, Tokenizer
 
 Span = tuple[int, int]
 

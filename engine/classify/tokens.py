@@ -3,7 +3,7 @@
 Only spaCy's tokenizer runs (a few microseconds); lemmas come straight from the lookup
 table of `spacy-lookups-data`, looked up by the lower-case form so that "Thanks" and
 "thanks" share the lemma "thank" (the same features the model is trained on, see
-`engine.classify.features`). A full `nlp(text)` call would cost ten times more and add
+`tidal.engine.classify.features`). A full `nlp(text)` call would cost ten times more and add
 nothing the rules use.
 """
 
@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from spacy.tokens import Doc
 
-from engine.classify.nlp import english
+from tidal.engine.classify.nlp import english
 
 #: Words that carry no intent of their own: a `whole`-scope rule may leave them
 #: uncovered ("oh ok", "um thanks"). Rule files can add more (`filler:`).

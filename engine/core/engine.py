@@ -11,8 +11,8 @@ import dataclasses
 from collections.abc import Iterable
 from datetime import datetime
 
-from engine.core.clock import Clock, ensure_utc
-from engine.core.errors import (
+from tidal.engine.core.clock import Clock, ensure_utc
+from tidal.engine.core.errors import (
     ConversationClosed,
     InvalidAgentSettings,
     InvalidMessage,
@@ -20,9 +20,9 @@ from engine.core.errors import (
     UnknownAgent,
     UnknownConversation,
 )
-from engine.core.intents import DIRECTIONS, Classification
-from engine.core.messages import handle_message
-from engine.core.model import (
+from tidal.engine.core.intents import DIRECTIONS, Classification
+from tidal.engine.core.messages import handle_message
+from tidal.engine.core.model import (
     Agent,
     AgentStatus,
     Awaiting,
@@ -36,12 +36,12 @@ from engine.core.model import (
     State,
     Worklist,
 )
-from engine.core.priority import explain, queue_key, waiting_on_customer_key
-from engine.core.routing import takes_manual_pickup
-from engine.core.settings import RoutingSettings
-from engine.core.store import InMemoryStore, Store
-from engine.core.workflow import WorkflowRules
-from engine.core.workspace import Workspace
+from tidal.engine.core.priority import explain, queue_key, waiting_on_customer_key
+from tidal.engine.core.routing import takes_manual_pickup
+from tidal.engine.core.settings import RoutingSettings
+from tidal.engine.core.store import InMemoryStore, Store
+from tidal.engine.core.workflow import WorkflowRules
+from tidal.engine.core.workspace import Workspace
 
 
 class Engine:

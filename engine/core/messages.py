@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from engine.core.intents import Classification
-from engine.core.model import (
+from tidal.engine.core.intents import Classification
+from tidal.engine.core.model import (
     MESSAGE_PREVIEW_CHARS,
     Action,
     Agent,
@@ -20,11 +20,11 @@ from engine.core.model import (
     RoutingReason,
     State,
 )
-from engine.core.priority import updated_pace
-from engine.core.routing import takes_manual_pickup
-from engine.core.transitions import Effect, Situation, situation_of, transition
-from engine.core.workflow import NEW_STATE, NOBODY, MessageContext, WorkflowRules
-from engine.core.workspace import Workspace
+from tidal.engine.core.priority import updated_pace
+from tidal.engine.core.routing import takes_manual_pickup
+from tidal.engine.core.transitions import Effect, Situation, situation_of, transition
+from tidal.engine.core.workflow import NEW_STATE, NOBODY, MessageContext, WorkflowRules
+from tidal.engine.core.workspace import Workspace
 
 
 def handle_message(

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
-from engine.core.intents import Classification, Direction
+from tidal.engine.core.intents import Classification, Direction
 
 
 class State(StrEnum):

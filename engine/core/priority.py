@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from engine.core.model import Conversation, Priority
-from engine.core.settings import ChannelSettings
+from tidal.engine.core.model import Conversation, Priority
+from tidal.engine.core.settings import ChannelSettings
 
 ESCALATED = "escalated"
 HOLD = "hold"

@@ -16,9 +16,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from engine.core.indices import AgentPool, WaitingQueue
-from engine.core.model import Agent, AgentStatus, Awaiting, Conversation, Event, EventKind, State
-from engine.core.priority import queue_key
+from tidal.engine.core.indices import AgentPool, WaitingQueue
+from tidal.engine.core.model import (
+    Agent,
+    AgentStatus,
+    Awaiting,
+    Conversation,
+    Event,
+    EventKind,
+    State,
+)
+from tidal.engine.core.priority import queue_key
 
 _NO_ASSIGNMENT_YET = float("-inf")
 _AVAILABLE = AgentStatus.AVAILABLE

@@ -1,7 +1,7 @@
 """Routing and timer settings (docs/concepts.md#timers to #adaptive-response-timer,
 docs/rules.md#routing-settings): plain values, defaults and consistency.
 
-`rules/routing.yaml` is read by `engine.rulesio.routing`; this module only holds the
+`rules/routing.yaml` is read by `tidal.engine.rulesio.routing`; this module only holds the
 result and knows which combinations make no sense (`problems`).
 """
 

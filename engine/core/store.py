@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
-from engine.core.model import Agent, Conversation, MessageOutcome
+from tidal.engine.core.model import Agent, Conversation, MessageOutcome
 
 
 class Store(Protocol):

@@ -11,8 +11,8 @@ import heapq
 from datetime import datetime
 from enum import StrEnum
 
-from engine.core.model import Awaiting, Conversation, State
-from engine.core.settings import ChannelSettings
+from tidal.engine.core.model import Awaiting, Conversation, State
+from tidal.engine.core.settings import ChannelSettings
 
 
 class Timer(StrEnum):

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from engine.core.intents import DIRECTIONS, Direction
-from engine.core.model import Action, Awaiting, Conversation, State
-from engine.core.settings import ChannelSettings
+from tidal.engine.core.intents import DIRECTIONS, Direction
+from tidal.engine.core.model import Action, Awaiting, Conversation, State
+from tidal.engine.core.settings import ChannelSettings
 
 
 class Situation(StrEnum):

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from engine.core.intents import Direction
-from engine.core.model import Action, Decision
+from tidal.engine.core.intents import Direction
+from tidal.engine.core.model import Action, Decision
 
 #: The `state` a workflow rule sees for a conversation that does not exist yet.
 NEW_STATE = "new"

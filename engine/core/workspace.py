@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from engine.core.model import (
+from tidal.engine.core.model import (
     Agent,
     Awaiting,
     Changes,
@@ -19,10 +19,10 @@ from engine.core.model import (
     MessageOutcome,
     State,
 )
-from engine.core.priority import ESCALATED, HOLD, pace_of, queue_key, target_seconds
-from engine.core.routing import Router
-from engine.core.settings import ChannelSettings, RoutingSettings
-from engine.core.timers import Timer, TimerQueue, deadlines
+from tidal.engine.core.priority import ESCALATED, HOLD, pace_of, queue_key, target_seconds
+from tidal.engine.core.routing import Router
+from tidal.engine.core.settings import ChannelSettings, RoutingSettings
+from tidal.engine.core.timers import Timer, TimerQueue, deadlines
 
 
 class Workspace:

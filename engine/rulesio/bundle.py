@@ -14,17 +14,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.core.clock import Clock
-from engine.core.engine import Engine
-from engine.core.intents import IntentCatalogue
-from engine.core.settings import RoutingSettings
-from engine.core.store import Store
-from engine.core.workflow import WorkflowRules
-from engine.rulesio.catalogue import catalogue_from
-from engine.rulesio.errors import FileError, FilesInvalid
-from engine.rulesio.located import read_yaml
-from engine.rulesio.routing import routing_from
-from engine.rulesio.workflow import workflow_from
+from tidal.engine.core.clock import Clock
+from tidal.engine.core.engine import Engine
+from tidal.engine.core.intents import IntentCatalogue
+from tidal.engine.core.settings import RoutingSettings
+from tidal.engine.core.store import Store
+from tidal.engine.core.workflow import WorkflowRules
+from tidal.engine.rulesio.catalogue import catalogue_from
+from tidal.engine.rulesio.errors import FileError, FilesInvalid
+from tidal.engine.rulesio.located import read_yaml
+from tidal.engine.rulesio.routing import routing_from
+from tidal.engine.rulesio.workflow import workflow_from
 
 CATALOGUE_FILE = Path("intents") / "catalogue.yaml"
 WORKFLOW_FILE = Path("workflow.yaml")

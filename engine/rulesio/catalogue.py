@@ -11,9 +11,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from engine.core.intents import DIRECTIONS, FALLBACK_INTENT, IntentCatalogue
-from engine.rulesio.errors import FilesInvalid
-from engine.rulesio.located import LocatedDocument, read_yaml, validate
+from tidal.engine.core.intents import DIRECTIONS, FALLBACK_INTENT, IntentCatalogue
+from tidal.engine.rulesio.errors import FilesInvalid
+from tidal.engine.rulesio.located import LocatedDocument, read_yaml, validate
 
 IntentName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 Description = Annotated[str, StringConstraints(min_length=1, max_length=300)]

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer
 
-from engine.core.settings import format_duration
+from tidal.engine.core.settings import format_duration
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)(d|h|m|s)")
 _WHOLE = re.compile(r"(?:\d+(?:\.\d+)?[dhms])+")

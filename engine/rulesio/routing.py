@@ -21,10 +21,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from engine.core.settings import AgentDefaults, ChannelSettings, RoutingSettings
-from engine.rulesio.durations import Duration
-from engine.rulesio.errors import FilesInvalid
-from engine.rulesio.located import LocatedDocument, Location, read_yaml, validate
+from tidal.engine.core.settings import AgentDefaults, ChannelSettings, RoutingSettings
+from tidal.engine.rulesio.durations import Duration
+from tidal.engine.rulesio.errors import FilesInvalid
+from tidal.engine.rulesio.located import LocatedDocument, Location, read_yaml, validate
 
 
 class ChannelModel(BaseModel):

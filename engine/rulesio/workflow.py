@@ -21,17 +21,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-from engine.core.intents import DIRECTIONS, Direction, IntentCatalogue
-from engine.core.model import Action
-from engine.core.workflow import (
+from tidal.engine.core.intents import DIRECTIONS, Direction, IntentCatalogue
+from tidal.engine.core.model import Action
+from tidal.engine.core.workflow import (
     OUTBOUND_ONLY_ACTIONS,
     Conditions,
     WorkflowRule,
     WorkflowRules,
     shadowed_rules,
 )
-from engine.rulesio.errors import FilesInvalid
-from engine.rulesio.located import LocatedDocument, read_yaml, validate
+from tidal.engine.rulesio.errors import FilesInvalid
+from tidal.engine.rulesio.located import LocatedDocument, read_yaml, validate
 
 
 def _one_or_many(value: Any) -> Any:

@@ -8,17 +8,17 @@ import anyio
 from fastapi import APIRouter, Path
 from starlette.responses import Response
 
-from engine.classify.model import ModelRefused
-from engine.core.engine import Engine
-from engine.rulesio.errors import FilesInvalid
-from service.api.deps import ServicesDep, json_response
-from service.api.schemas import ClockIn, ClockOut, ReloadOut, TokenList, TokenOut
-from service.auth import Caller, require_role
-from service.persistence.tokens import list_tokens, revoke_token
-from service.problems import Problem, problem_responses
-from service.rules import ActiveRules, load_active_rules
-from service.services import MANUAL_CLOCK_KEY, start_classifier_process
-from service.tokens import Role
+from tidal.engine.classify.model import ModelRefused
+from tidal.engine.core.engine import Engine
+from tidal.engine.rulesio.errors import FilesInvalid
+from tidal.service.api.deps import ServicesDep, json_response
+from tidal.service.api.schemas import ClockIn, ClockOut, ReloadOut, TokenList, TokenOut
+from tidal.service.auth import Caller, require_role
+from tidal.service.persistence.tokens import list_tokens, revoke_token
+from tidal.service.problems import Problem, problem_responses
+from tidal.service.rules import ActiveRules, load_active_rules
+from tidal.service.services import MANUAL_CLOCK_KEY, start_classifier_process
+from tidal.service.tokens import Role
 
 router = APIRouter(tags=["admin"])
 

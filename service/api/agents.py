@@ -8,15 +8,15 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from engine.core.engine import Engine
-from engine.core.model import Agent, Conversation
-from service.api.deps import ServicesDep, json_response
-from service.api.fields import Identifier
-from service.api.schemas import AgentIn, AgentList, AgentOut, TakeOut, WorklistOut
-from service.auth import Caller, require_agent_or, require_role
-from service.problems import Problem, problem_responses
-from service.tokens import Role
-from service.views import agent_view, conversation_summary
+from tidal.engine.core.engine import Engine
+from tidal.engine.core.model import Agent, Conversation
+from tidal.service.api.deps import ServicesDep, json_response
+from tidal.service.api.fields import Identifier
+from tidal.service.api.schemas import AgentIn, AgentList, AgentOut, TakeOut, WorklistOut
+from tidal.service.auth import Caller, require_agent_or, require_role
+from tidal.service.problems import Problem, problem_responses
+from tidal.service.tokens import Role
+from tidal.service.views import agent_view, conversation_summary
 
 router = APIRouter(tags=["agents"])
 AgentId = Annotated[Identifier, Path(description="Agent id.")]

@@ -8,15 +8,15 @@ import anyio
 from fastapi import APIRouter, Body, Path
 from starlette.responses import Response
 
-from engine.core.engine import Engine
-from engine.core.model import Conversation, Priority, State
-from service.api.deps import ServicesDep, json_response
-from service.api.fields import Identifier
-from service.api.schemas import CloseIn, ConversationOut, ConversationSummary, InactivateIn
-from service.auth import Caller, require_conversation_access
-from service.problems import Problem, problem_responses
-from service.tokens import Principal, Role
-from service.views import conversation_detail, conversation_summary
+from tidal.engine.core.engine import Engine
+from tidal.engine.core.model import Conversation, Priority, State
+from tidal.service.api.deps import ServicesDep, json_response
+from tidal.service.api.fields import Identifier
+from tidal.service.api.schemas import CloseIn, ConversationOut, ConversationSummary, InactivateIn
+from tidal.service.auth import Caller, require_conversation_access
+from tidal.service.problems import Problem, problem_responses
+from tidal.service.tokens import Principal, Role
+from tidal.service.views import conversation_detail, conversation_summary
 
 router = APIRouter(tags=["conversations"])
 ConversationId = Annotated[Identifier, Path(description="Its id.")]

@@ -1,7 +1,7 @@
 """Live events as Server-Sent Events: one agent's stream, and the supervisors' stream.
 
 Send `Last-Event-ID` (the last `id:` received) when reconnecting to get every event
-committed since, then live ones. See `service.events` for the wire format.
+committed since, then live ones. See `tidal.service.events` for the wire format.
 """
 
 from __future__ import annotations
@@ -14,15 +14,15 @@ import anyio
 from fastapi import APIRouter, Header, Path
 from starlette.responses import StreamingResponse
 
-from engine.core.engine import Engine
-from service.api.deps import ServicesDep
-from service.api.fields import Identifier
-from service.auth import Caller, require_agent_or, require_role
-from service.events import event_stream
-from service.persistence.store import StoredEvent
-from service.problems import Problem, problem_responses
-from service.services import Services
-from service.tokens import Role
+from tidal.engine.core.engine import Engine
+from tidal.service.api.deps import ServicesDep
+from tidal.service.api.fields import Identifier
+from tidal.service.auth import Caller, require_agent_or, require_role
+from tidal.service.events import event_stream
+from tidal.service.persistence.store import StoredEvent
+from tidal.service.problems import Problem, problem_responses
+from tidal.service.services import Services
+from tidal.service.tokens import Role
 
 router = APIRouter(tags=["events"])
 PAGE = 500

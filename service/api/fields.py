@@ -15,7 +15,7 @@ engine or the database (so every database stores, and refuses, the same things).
 - **Timestamps**: RFC 3339 strings with an offset (`2026-11-25T10:04:00Z`,
   `...+02:00`), written in the years 1970 to 2999 (whatever the offset; seconds
   00-59, at most 9 fraction digits). With every rule duration at most ten years
-  (`engine.rulesio.durations`) no deadline computed from such a time, or from the
+  (`tidal.engine.rulesio.durations`) no deadline computed from such a time, or from the
   manual clock (bounded the same way), can leave the calendar.
 - **Numbers**: JSON integers only (`"3"`, `3.0`, `true` are refused: no silent coercion).
 
@@ -30,7 +30,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, Strict
 
-from service.config import MAX_TEXT_BYTES
+from tidal.service.config import MAX_TEXT_BYTES
 
 ID_MAX_CHARS = 255
 CODE_MAX_CHARS = 64

@@ -11,18 +11,18 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from engine.core.engine import Engine
-from engine.core.errors import UnknownAgent
-from engine.core.intents import Classification, Direction
-from engine.core.model import IncomingMessage, MessageOutcome, State
-from service.api.deps import ServicesDep, json_body_and_bearer, json_response, parse_json_body
-from service.api.schemas import ClassificationOut, ClassifyIn, MessageIn, MessageOut
-from service.auth import Caller, bearer_token, require_role
-from service.problems import Problem, problem_responses
-from service.rules import ActiveRules, CachedClassifier
-from service.services import Services
-from service.tokens import Role
-from service.views import classification_view, message_response
+from tidal.engine.core.engine import Engine
+from tidal.engine.core.errors import UnknownAgent
+from tidal.engine.core.intents import Classification, Direction
+from tidal.engine.core.model import IncomingMessage, MessageOutcome, State
+from tidal.service.api.deps import ServicesDep, json_body_and_bearer, json_response, parse_json_body
+from tidal.service.api.schemas import ClassificationOut, ClassifyIn, MessageIn, MessageOut
+from tidal.service.auth import Caller, bearer_token, require_role
+from tidal.service.problems import Problem, problem_responses
+from tidal.service.rules import ActiveRules, CachedClassifier
+from tidal.service.services import Services
+from tidal.service.tokens import Role
+from tidal.service.views import classification_view, message_response
 
 router = APIRouter(tags=["messages"])
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from engine.core.engine import Engine
-from service.api.deps import ServicesDep, json_response
-from service.api.schemas import QueueOut
-from service.auth import Caller, require_role
-from service.problems import problem_responses
-from service.tokens import Role
-from service.views import conversation_summary
+from tidal.engine.core.engine import Engine
+from tidal.service.api.deps import ServicesDep, json_response
+from tidal.service.api.schemas import QueueOut
+from tidal.service.auth import Caller, require_role
+from tidal.service.problems import problem_responses
+from tidal.service.tokens import Role
+from tidal.service.views import conversation_summary
 
 router = APIRouter(tags=["queue"])
 

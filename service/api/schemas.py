@@ -1,6 +1,6 @@
 """Request and response bodies of the API (pydantic), documented field by field.
 
-Responses are rendered by `service.views` and checked against these models in the
+Responses are rendered by `tidal.service.views` and checked against these models in the
 tests (`extra="forbid"`), so the OpenAPI document describes exactly what is sent.
 """
 
@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.api.fields import Code, Identifier, StrictInt, Text, Timestamp
+from tidal.service.api.fields import Code, Identifier, StrictInt, Text, Timestamp
 
 DirectionName = Literal["inbound", "outbound"]
 StateName = Literal["queued", "assigned", "inactive", "closed"]

@@ -9,9 +9,9 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup, TyperOption
 
-from service.cli import classify, replay, rules, serve, simulate, token
-from training import cli as training_cli
-from training import cli_data
+from tidal.service.cli import classify, replay, rules, serve, simulate, token
+from tidal.training import cli as training_cli
+from tidal.training import cli_data
 
 
 class TidalGroup(TyperGroup):

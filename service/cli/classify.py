@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from service.cli.rules import MODELS_OPTION, RULES_OPTION, load_for_cli
+from tidal.service.cli.rules import MODELS_OPTION, RULES_OPTION, load_for_cli
 
 
 class DirectionChoice(StrEnum):
@@ -35,7 +35,7 @@ def classify(
 
 def classification_json(result: object) -> dict[str, object]:
     """A `Classification` as the API shows it (docs/http-api.md)."""
-    from engine.core.intents import Classification
+    from tidal.engine.core.intents import Classification
 
     assert isinstance(result, Classification)
     return {

@@ -4,8 +4,8 @@ Reads one conversation per line (docs/cli.md#replay; `-` reads standard input) a
 line per message, in order. The whole input is validated before anything is replayed:
 invalid lines are reported as `FILE:line: message` on standard error with exit code 1
 and no output. No database is used; each conversation runs on its own engine with a
-manual clock (see `engine.replay`). `--compare RULES_A RULES_B` replays the same input
-under both and prints only the decisions that differ (see `engine.replay_compare`).
+manual clock (see `tidal.engine.replay`). `--compare RULES_A RULES_B` replays the same input
+under both and prints only the decisions that differ (see `tidal.engine.replay_compare`).
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from service.cli.rules import MODELS_OPTION, RULES_OPTION, load_for_cli
+from tidal.service.cli.rules import MODELS_OPTION, RULES_OPTION, load_for_cli
 
 if TYPE_CHECKING:
-    from engine.replay import ReplayConversation
+    from tidal.engine.replay import ReplayConversation
 
 
 def replay(
@@ -54,7 +54,7 @@ def replay(
 ) -> None:
     """Replay conversations and print what every message did, one JSON line each."""
     lines, source = _read(file)
-    from engine.replay import Replayer, ReplayProblem, parse_lines
+    from tidal.engine.replay import Replayer, ReplayProblem, parse_lines
 
     conversations, problems = parse_lines(lines, source)
     if problems:
@@ -88,8 +88,8 @@ def _what_if(
     side_a: tuple[Path, Path],
     side_b: tuple[Path, Path],
 ) -> None:
-    from engine.replay import Replayer, ReplayProblem, ReplayRecord
-    from engine.replay_compare import compare_records
+    from tidal.engine.replay import Replayer, ReplayProblem, ReplayRecord
+    from tidal.engine.replay_compare import compare_records
 
     records: list[list[ReplayRecord]] = []
     failed: list[ReplayProblem] = []

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from training.cli_folders import folder
+from tidal.training.cli_folders import folder
 
 if TYPE_CHECKING:
-    from engine.classify.loading import RuleSet
-    from engine.classify.pipeline import Classifier
+    from tidal.engine.classify.loading import RuleSet
+    from tidal.engine.classify.pipeline import Classifier
 
 app = typer.Typer(
     help="Validate rule and settings files; run the rule test cases.", no_args_is_help=True
@@ -57,8 +57,8 @@ MODELS_OPTION = Annotated[
 @contextmanager
 def exit_on_invalid_files() -> Iterator[None]:
     """Print every file error as `path:line: [code] message` and exit 1."""
-    from engine.classify.model import ModelRefused
-    from engine.rulesio.errors import FilesInvalid
+    from tidal.engine.classify.model import ModelRefused
+    from tidal.engine.rulesio.errors import FilesInvalid
 
     try:
         yield
@@ -74,9 +74,9 @@ def exit_on_invalid_files() -> Iterator[None]:
 
 def load_for_cli(rules_dir: Path, models_dir: Path) -> tuple[RuleSet, Classifier]:
     """Rules and classifier for a command; a direction without a model is said so."""
-    from engine.classify.loading import load_rules, load_scorers
-    from engine.classify.pipeline import Classifier
-    from engine.core.intents import DIRECTIONS
+    from tidal.engine.classify.loading import load_rules, load_scorers
+    from tidal.engine.classify.pipeline import Classifier
+    from tidal.engine.core.intents import DIRECTIONS
 
     with exit_on_invalid_files():
         rule_set = load_rules(rules_dir)
@@ -94,7 +94,7 @@ def load_for_cli(rules_dir: Path, models_dir: Path) -> tuple[RuleSet, Classifier
 @app.command("check")
 def check(rules_dir: RULES_DIR = Path("rules")) -> None:
     """Validate every rule and settings file; print all errors (exit 1) or "N files OK"."""
-    from engine.classify.loading import load_rules, rule_files
+    from tidal.engine.classify.loading import load_rules, rule_files
 
     with exit_on_invalid_files():
         rule_set = load_rules(rules_dir)
@@ -114,7 +114,7 @@ def test(
     from rich.console import Console
     from rich.table import Table
 
-    from engine.classify.rule_tests import failed_cases, run_rule_tests
+    from tidal.engine.classify.rule_tests import failed_cases, run_rule_tests
 
     rule_set, classifier = load_for_cli(rules_dir, models)
     failures = run_rule_tests(classifier)

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from training.cli_folders import folder
+from tidal.training.cli_folders import folder
 
 
 class ClockChoice(StrEnum):
@@ -25,7 +25,7 @@ class ClockChoice(StrEnum):
 #: allocations between young-generation collections (CPython's default is 700)
 GC_YOUNG_THRESHOLD = 50_000
 #: seconds a stop waits for requests in flight before cancelling them; the whole stop
-#: takes at most about this plus `service.lifecycle`'s bounds (a few seconds)
+#: takes at most about this plus `tidal.service.lifecycle`'s bounds (a few seconds)
 GRACEFUL_SECONDS = 5
 
 
@@ -49,7 +49,7 @@ def usable_cores() -> int:
 
 def parse_moment(text: str) -> datetime:
     """An ISO 8601 moment; naive ones are taken as UTC. Bad input is a usage error."""
-    from service.api.fields import timestamp_problem
+    from tidal.service.api.fields import timestamp_problem
 
     try:
         moment = datetime.fromisoformat(text)
@@ -68,7 +68,7 @@ def database_url(db: str) -> str:
     """A SQLAlchemy URL; a plain path means an SQLite file."""
     if "://" in db:
         return db
-    from service.config import sqlite_url
+    from tidal.service.config import sqlite_url
 
     return sqlite_url(Path(db).expanduser().resolve())
 
@@ -175,15 +175,15 @@ def serve(
     """Run the Tidal service and desk (SQLite by default; --db for PostgreSQL)."""
     import uvicorn
 
-    from engine.classify.model import ModelRefused
-    from engine.rulesio.errors import FilesInvalid
-    from service.app import create_app
-    from service.config import Settings
-    from service.logging import configure_logging
-    from service.persistence.store import DurableStore
-    from service.rules import load_active_rules
-    from service.stopping_server import serve as serve_until_stopped
-    from service.tokens import Role
+    from tidal.engine.classify.model import ModelRefused
+    from tidal.engine.rulesio.errors import FilesInvalid
+    from tidal.service.app import create_app
+    from tidal.service.config import Settings
+    from tidal.service.logging import configure_logging
+    from tidal.service.persistence.store import DurableStore
+    from tidal.service.rules import load_active_rules
+    from tidal.service.stopping_server import serve as serve_until_stopped
+    from tidal.service.tokens import Role
 
     start = parse_moment(clock_start) if clock_start is not None else None
     configure_logging(log_level)

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
-from service.cli.rules import MODELS_OPTION, RULES_OPTION, load_for_cli
+from tidal.service.cli.rules import MODELS_OPTION, RULES_OPTION, load_for_cli
 
 
 def simulate(
@@ -57,8 +57,8 @@ def simulate(
     models: MODELS_OPTION = Path("models"),
 ) -> None:
     """Simulate a contact-center day; compare routing policies on the same traffic."""
-    from simulation.compare import policies_for
-    from simulation.policies import UnknownPolicy
+    from tidal.simulation.compare import policies_for
+    from tidal.simulation.policies import UnknownPolicy
 
     names = [n.strip() for n in (compare or policy).split(",") if n.strip()]
     if compare is not None and len(names) < 2:
@@ -80,13 +80,13 @@ def simulate(
     }
     line = None
     if compare is not None:
-        from simulation.compare import bench_line
+        from tidal.simulation.compare import bench_line
 
         line = bench_line(results, names)
         report["comparison"] = {"baseline": names[0], "candidate": names[1], **line}
     (out / "metrics.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     if plots:
-        from simulation.plots import plot_over_time, plot_waits
+        from tidal.simulation.plots import plot_over_time, plot_waits
 
         plot_waits(waits, out / "waits.png")
         plot_over_time(results, out / "load_and_queue.png")
@@ -109,10 +109,10 @@ def _run(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from simulation.classifying import CachedClassifier
-    from simulation.compare import run_policies
-    from simulation.texts import TextsMissing, load_pools
-    from simulation.traffic import generate
+    from tidal.simulation.classifying import CachedClassifier
+    from tidal.simulation.compare import run_policies
+    from tidal.simulation.texts import TextsMissing, load_pools
+    from tidal.simulation.traffic import generate
 
     rule_set, classifier = load_for_cli(rules, models)
     try:
@@ -157,7 +157,7 @@ def _print_table(results: dict[str, dict[str, Any]]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from simulation.compare import TABLE_HEADER, table_rows
+    from tidal.simulation.compare import TABLE_HEADER, table_rows
 
     table = Table(title="Waits for an agent reply (median / p95) and throughput by policy")
     for column in TABLE_HEADER:

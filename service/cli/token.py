@@ -30,10 +30,10 @@ def create(
     label: Annotated[str | None, typer.Option(help="A note on what the token is for.")] = None,
 ) -> None:
     """Create a token and print it alone on the last line (works on a new database too)."""
-    from service.api.fields import ID_MAX_CHARS, ID_RULE, is_identifier
-    from service.cli.serve import database_url
-    from service.persistence.store import DurableStore
-    from service.tokens import Role
+    from tidal.service.api.fields import ID_MAX_CHARS, ID_RULE, is_identifier
+    from tidal.service.cli.serve import database_url
+    from tidal.service.persistence.store import DurableStore
+    from tidal.service.tokens import Role
 
     if (role is RoleChoice.agent) != (agent is not None):
         raise typer.BadParameter(
@@ -74,9 +74,9 @@ def list_(
     (only their hashes are stored)."""
     import orjson
 
-    from service.cli.serve import database_url
-    from service.persistence.store import make_engine
-    from service.persistence.tokens import list_tokens
+    from tidal.service.cli.serve import database_url
+    from tidal.service.persistence.store import make_engine
+    from tidal.service.persistence.tokens import list_tokens
 
     engine = make_engine(_existing(database_url(db)))
     try:
@@ -102,9 +102,9 @@ def revoke(
     db: DbOption = "tidal.db",
 ) -> None:
     """Revoke a token: running services refuse it within 5 seconds."""
-    from service.cli.serve import database_url
-    from service.persistence.store import make_engine
-    from service.persistence.tokens import revoke_token
+    from tidal.service.cli.serve import database_url
+    from tidal.service.persistence.store import make_engine
+    from tidal.service.persistence.tokens import revoke_token
 
     engine = make_engine(_existing(database_url(db)))
     try:

@@ -1,6 +1,6 @@
 """JSON encoding of the engine's records (conversations, agents, events, outcomes).
 
-Generic over the dataclasses of `engine.core.model`: fields are encoded by value and
+Generic over the dataclasses of `tidal.engine.core.model`: fields are encoded by value and
 decoded by their type hints, so fields the engine adds later round-trip untouched.
 """
 

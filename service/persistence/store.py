@@ -19,18 +19,18 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from engine.core.model import Agent, Conversation, Event, MessageOutcome
-from service.persistence import schema
-from service.persistence.codec import dumps, loads
-from service.persistence.faults import is_unavailable
-from service.persistence.writer_sql import (
+from tidal.engine.core.model import Agent, Conversation, Event, MessageOutcome
+from tidal.service.persistence import schema
+from tidal.service.persistence.codec import dumps, loads
+from tidal.service.persistence.faults import is_unavailable
+from tidal.service.persistence.writer_sql import (
     Row,
     WriterSql,
     agent_row,
     conversation_row,
     message_row,
 )
-from service.tokens import Principal, Role, hash_token, new_token, same_hash
+from tidal.service.tokens import Principal, Role, hash_token, new_token, same_hash
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +88,7 @@ class CommitBatch:
 
 #: `meta` key of the writer epoch (PostgreSQL; see `DurableStore.claim_writer`)
 WRITER_EPOCH_KEY = "writer_epoch"
-#: `meta` key of the base URL where the writer answers (see `service.forwarding`)
+#: `meta` key of the base URL where the writer answers (see `tidal.service.forwarding`)
 WRITER_ADDRESS_KEY = "writer_address"
 
 

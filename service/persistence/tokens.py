@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from service.persistence import schema
+from tidal.service.persistence import schema
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,9 +15,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from engine.core.model import Agent, Conversation, MessageOutcome
-from service.persistence import schema
-from service.persistence.codec import dumps
+from tidal.engine.core.model import Agent, Conversation, MessageOutcome
+from tidal.service.persistence import schema
+from tidal.service.persistence.codec import dumps
 
 
 @lru_cache(maxsize=8192)

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.classify.intent_rules import IntentRules
-from engine.classify.rule_files import intent_rule_files, load_intent_rules
-from engine.core.intents import Direction
+from tidal.engine.classify.intent_rules import IntentRules
+from tidal.engine.classify.rule_files import intent_rule_files, load_intent_rules
+from tidal.engine.core.intents import Direction
 
 SHIPPED_RULES = Path(__file__).resolve().parents[2] / "rules"
 

@@ -7,12 +7,12 @@ import unicodedata
 
 import pytest
 
-from engine.classify.bounds import MAX_CLASSIFIED_CHARS, MAX_RUN_CHARS, bounded
-from engine.classify.loading import load_classifier
-from engine.classify.normalize import normalize
-from engine.classify.pipeline import Classifier
-from engine.classify.tokens import shared_tokenizer
 from tests.service.conftest import MODELS_DIR, RULES_DIR
+from tidal.engine.classify.bounds import MAX_CLASSIFIED_CHARS, MAX_RUN_CHARS, bounded
+from tidal.engine.classify.loading import load_classifier
+from tidal.engine.classify.normalize import normalize
+from tidal.engine.classify.pipeline import Classifier
+from tidal.engine.classify.tokens import shared_tokenizer
 
 #: the kinds of text that cost the tokenizer more than linear time, unbounded
 HOSTILE_UNITS = {

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.classify.encoder import (
+from tidal.engine.classify.encoder import (
     SHIPPED_DIRECTORY,
     EncoderRefused,
     SentenceEncoder,

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.classify.loading import load_classifier, load_rules
-from engine.classify.pipeline import Classifier
-from engine.core.intents import Alternative, Classification
-from engine.rulesio.errors import FilesInvalid
 from tests.classify.fakes import SHIPPED_RULES, FakeCascadeScorer, FakeScorer, rules_from_yaml
+from tidal.engine.classify.loading import load_classifier, load_rules
+from tidal.engine.classify.pipeline import Classifier
+from tidal.engine.core.intents import Alternative, Classification
+from tidal.engine.rulesio.errors import FilesInvalid
 
 RULES = """
 rules:
@@ -161,10 +161,10 @@ def test_model_that_accepts_lemmas_gets_the_pipelines_lemma_text(tmp_path: Path)
 
 
 def test_pipeline_lemma_text_equals_the_models_feature_text() -> None:
-    from engine.classify.features import lemma_text
-    from engine.classify.normalize import normalize
-    from engine.classify.tokens import shared_tokenizer
-    from training.dataset import load_directory
+    from tidal.engine.classify.features import lemma_text
+    from tidal.engine.classify.normalize import normalize
+    from tidal.engine.classify.tokens import shared_tokenizer
+    from tidal.training.dataset import load_directory
 
     tokenizer = shared_tokenizer()
     root = SHIPPED_RULES.parent

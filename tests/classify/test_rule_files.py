@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.classify.rule_files import check_intent_rules, intent_rule_files
-from engine.rulesio.errors import FileError
+from tidal.engine.classify.rule_files import check_intent_rules, intent_rule_files
+from tidal.engine.rulesio.errors import FileError
 
 
 def _errors(tmp_path: Path, text: str) -> list[FileError]:

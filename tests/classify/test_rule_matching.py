@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from engine.classify.normalize import normalize
-from engine.classify.rule_matcher import IntentRuleMatcher
-from engine.classify.spacy_spans import SpacySpanFinder
-from engine.classify.tokens import shared_tokenizer
-from engine.core.intents import Direction
 from tests.classify.fakes import rules_from_yaml
+from tidal.engine.classify.normalize import normalize
+from tidal.engine.classify.rule_matcher import IntentRuleMatcher
+from tidal.engine.classify.spacy_spans import SpacySpanFinder
+from tidal.engine.classify.tokens import shared_tokenizer
+from tidal.engine.core.intents import Direction
 
 RULES = """
 rules:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from engine.classify.sentences import last_sentence_start, sentence_spans
-from engine.classify.tokens import shared_tokenizer
+from tidal.engine.classify.sentences import last_sentence_start, sentence_spans
+from tidal.engine.classify.tokens import shared_tokenizer
 
 
 def _lowers(text: str) -> tuple[str, ...]:

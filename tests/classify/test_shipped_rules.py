@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from engine.classify.intent_rules import IntentRules
-from engine.classify.normalize import normalize
-from engine.classify.pipeline import Classifier
-from engine.classify.rule_matcher import IntentRuleMatcher
-from engine.classify.rule_tests import run_rule_tests
-from engine.classify.spacy_spans import SpacySpanFinder
-from engine.classify.tokens import shared_tokenizer
-from engine.core.intents import DEFAULT_CATALOGUE, DIRECTIONS, Direction
 from tests.classify.fakes import shipped_rules
-from training.dataset import load_directory
+from tidal.engine.classify.intent_rules import IntentRules
+from tidal.engine.classify.normalize import normalize
+from tidal.engine.classify.pipeline import Classifier
+from tidal.engine.classify.rule_matcher import IntentRuleMatcher
+from tidal.engine.classify.rule_tests import run_rule_tests
+from tidal.engine.classify.spacy_spans import SpacySpanFinder
+from tidal.engine.classify.tokens import shared_tokenizer
+from tidal.engine.core.intents import DEFAULT_CATALOGUE, DIRECTIONS, Direction
+from tidal.training.dataset import load_directory
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from service.cli import app, tidal_version
-from service.cli.serve import first_start_banner, tidal_command
+from tidal.service.cli import app, tidal_version
+from tidal.service.cli.serve import first_start_banner, tidal_command
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 runner = CliRunner()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from service.cli import app
+from tidal.service.cli import app
 
 SHIPPED_RULES = Path(__file__).resolve().parents[2] / "rules"
 runner = CliRunner()

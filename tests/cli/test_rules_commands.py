@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from engine.classify.loading import load_rules
-from service.cli import app
+from tidal.engine.classify.loading import load_rules
+from tidal.service.cli import app
 
 SHIPPED_RULES = Path(__file__).resolve().parents[2] / "rules"
 runner = CliRunner()

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from service.cli import app
-from simulation.report import render
+from tidal.service.cli import app
+from tidal.simulation.report import render
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()

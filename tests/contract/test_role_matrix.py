@@ -16,12 +16,12 @@ from typing import Any
 import httpx
 import pytest
 
-from engine.rulesio.bundle import EngineRules
-from service.app import create_app
-from service.persistence.store import DurableStore
-from service.persistence.tokens import revoke_token
-from service.tokens import Role, hash_token
 from tests.service.conftest import T0, LiveServer, issue_tokens, manual_settings, table_rules
+from tidal.engine.rulesio.bundle import EngineRules
+from tidal.service.app import create_app
+from tidal.service.persistence.store import DurableStore
+from tidal.service.persistence.tokens import revoke_token
+from tidal.service.tokens import Role, hash_token
 
 ROLES = ("service", "supervisor", "admin")
 #: the agent token acting on its own agent (a-1), and on another's (a-2's token, a-1's data)

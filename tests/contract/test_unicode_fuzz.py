@@ -23,12 +23,12 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from engine.rulesio.bundle import EngineRules
-from service.app import create_app
-from service.config import MAX_TEXT_BYTES
 from tests.service.conftest import Api, LiveServer, issue_tokens, manual_settings, table_rules
 from tests.service.databases import database
 from tests.service.state import differences, stored_message_ids
+from tidal.engine.rulesio.bundle import EngineRules
+from tidal.service.app import create_app
+from tidal.service.config import MAX_TEXT_BYTES
 
 EXAMPLES = int(os.environ.get("TIDAL_FUZZ_EXAMPLES", "40"))
 FUZZ = settings(

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from service.config import Settings, sqlite_url
+from tidal.service.config import Settings, sqlite_url
 
 DESK = Path(__file__).resolve().parents[2] / "service" / "desk"
 #: `import ... from "x"`, `import "x"`, `export ... from "x"` and `import("x")`
@@ -91,7 +91,7 @@ async def fetch_all(app: object, paths: list[str]) -> dict[str, httpx.Response]:
 
 
 def test_desk_is_served_at_the_root_with_its_assets(tmp_path: Path) -> None:
-    from service.app import create_app  # the file checks above do not need the service
+    from tidal.service.app import create_app  # the file checks above do not need the service
 
     app = create_app(Settings(db_url=sqlite_url(tmp_path / "tidal.db"), clock="manual"))
     files = {"/" + path.relative_to(DESK).as_posix(): path for path in desk_files()}

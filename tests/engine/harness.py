@@ -5,13 +5,13 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from engine.core.clock import ManualClock
-from engine.core.engine import Engine
-from engine.core.intents import Classification, Direction
-from engine.core.model import Agent, Conversation, IncomingMessage, MessageOutcome
-from engine.core.settings import ChannelSettings, RoutingSettings
-from engine.core.store import InMemoryStore, Store
-from engine.core.workflow import DEFAULT_WORKFLOW, WorkflowRules
+from tidal.engine.core.clock import ManualClock
+from tidal.engine.core.engine import Engine
+from tidal.engine.core.intents import Classification, Direction
+from tidal.engine.core.model import Agent, Conversation, IncomingMessage, MessageOutcome
+from tidal.engine.core.settings import ChannelSettings, RoutingSettings
+from tidal.engine.core.store import InMemoryStore, Store
+from tidal.engine.core.workflow import DEFAULT_WORKFLOW, WorkflowRules
 
 START = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 

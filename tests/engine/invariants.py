@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from engine.core.engine import Engine
-from engine.core.model import AgentStatus, Awaiting, State
+from tidal.engine.core.engine import Engine
+from tidal.engine.core.model import AgentStatus, Awaiting, State
 
 
 def check_invariants(engine: Engine) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 CORE = Path(__file__).resolve().parents[2] / "engine" / "core"
-MODULES = sorted(f"engine.core.{p.stem}" for p in CORE.glob("*.py") if p.stem != "__init__")
+MODULES = sorted(f"tidal.engine.core.{p.stem}" for p in CORE.glob("*.py") if p.stem != "__init__")
 
 #: libraries that do I/O, or would drag a heavy stack into the domain
 FORBIDDEN_LIBRARIES = {
@@ -75,7 +75,7 @@ print(json.dumps(sorted(set(sys.modules) - before)))
 
 
 def test_every_core_module_is_checked() -> None:
-    assert "engine.core.engine" in MODULES and len(MODULES) >= 10
+    assert "tidal.engine.core.engine" in MODULES and len(MODULES) >= 10
 
 
 @pytest.mark.parametrize("module", MODULES)

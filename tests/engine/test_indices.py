@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from engine.core.indices import AgentPool, WaitingQueue
+from tidal.engine.core.indices import AgentPool, WaitingQueue
 
 
 def test_waiting_queue_matches_a_plain_scan_through_lazy_deletion_and_rebuilds() -> None:

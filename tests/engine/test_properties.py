@@ -22,11 +22,13 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from engine.core.clock import ManualClock
-from engine.core.engine import Engine
-from engine.core.errors import InvalidAgentSettings, UnknownAgent
-from engine.core.intents import DEFAULT_CATALOGUE, Classification
-from engine.core.model import (
+from tests.engine.invariants import check_invariants
+from tests.engine.stats import PROPERTY_RUNS
+from tidal.engine.core.clock import ManualClock
+from tidal.engine.core.engine import Engine
+from tidal.engine.core.errors import InvalidAgentSettings, UnknownAgent
+from tidal.engine.core.intents import DEFAULT_CATALOGUE, Classification
+from tidal.engine.core.model import (
     Action,
     Agent,
     AgentStatus,
@@ -36,11 +38,9 @@ from engine.core.model import (
     IncomingMessage,
     State,
 )
-from engine.core.settings import ChannelSettings, RoutingSettings
-from engine.core.store import InMemoryStore
-from engine.core.workflow import DEFAULT_WORKFLOW
-from tests.engine.invariants import check_invariants
-from tests.engine.stats import PROPERTY_RUNS
+from tidal.engine.core.settings import ChannelSettings, RoutingSettings
+from tidal.engine.core.store import InMemoryStore
+from tidal.engine.core.workflow import DEFAULT_WORKFLOW
 
 AGENT_IDS = ["a-1", "a-2", "a-3"]
 CONVERSATION_IDS = [f"c-{i}" for i in range(1, 6)]

@@ -10,9 +10,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.core.model import Event
-from engine.core.settings import ChannelSettings, RoutingSettings
 from tests.engine.harness import Desk
+from tidal.engine.core.model import Event
+from tidal.engine.core.settings import ChannelSettings, RoutingSettings
 
 DELAYS = [0, 15, 200, 700, 1900, 5400, 90_000]
 STEP = st.tuples(

@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from engine.core.clock import ManualClock
-from engine.core.intents import DEFAULT_CATALOGUE
-from engine.core.settings import RoutingSettings
-from engine.core.workflow import DEFAULT_WORKFLOW
-from engine.rulesio.bundle import load_engine_rules, start_engine
-from engine.rulesio.catalogue import load_catalogue
-from engine.rulesio.durations import format_duration, parse_duration
-from engine.rulesio.errors import FilesInvalid
-from engine.rulesio.routing import load_routing
-from engine.rulesio.workflow import load_workflow
+from tidal.engine.core.clock import ManualClock
+from tidal.engine.core.intents import DEFAULT_CATALOGUE
+from tidal.engine.core.settings import RoutingSettings
+from tidal.engine.core.workflow import DEFAULT_WORKFLOW
+from tidal.engine.rulesio.bundle import load_engine_rules, start_engine
+from tidal.engine.rulesio.catalogue import load_catalogue
+from tidal.engine.rulesio.durations import format_duration, parse_duration
+from tidal.engine.rulesio.errors import FilesInvalid
+from tidal.engine.rulesio.routing import load_routing
+from tidal.engine.rulesio.workflow import load_workflow
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
 START = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)

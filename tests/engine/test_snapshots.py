@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from engine.core.model import Agent, AgentStatus, Awaiting, Conversation, State
+from tidal.engine.core.model import Agent, AgentStatus, Awaiting, Conversation, State
 
 START = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 

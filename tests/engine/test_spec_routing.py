@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from engine.core.model import Awaiting, State
-from engine.core.settings import ChannelSettings, RoutingSettings
 from tests.engine.harness import Desk, at
+from tidal.engine.core.model import Awaiting, State
+from tidal.engine.core.settings import ChannelSettings, RoutingSettings
 
 
 def newest_delay_only() -> RoutingSettings:

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from engine.core.model import Action, Awaiting, EventKind, State
 from tests.engine.harness import Desk, at
+from tidal.engine.core.model import Action, Awaiting, EventKind, State
 
 
 def served(desk: Desk, conversation_id: str = "c-1", agent_id: str = "a-1") -> None:
@@ -422,7 +422,7 @@ def test_requeue_overdue_requeues_and_blocks_new_work_until_the_agent_replies() 
 
 
 def test_channel_override_changes_the_inactivity_timeout() -> None:
-    from engine.core.settings import RoutingSettings
+    from tidal.engine.core.settings import RoutingSettings
 
     desk = Desk(RoutingSettings(channels={"whatsapp": {"inactivity_timeout": timedelta(hours=1)}}))
     desk.agent("a-1")
@@ -448,7 +448,7 @@ def test_duplicate_message_id_returns_the_first_outcome_and_changes_nothing() ->
 
 
 def test_new_settings_move_pending_timers_and_save_only_what_changed() -> None:
-    from engine.core.settings import RoutingSettings
+    from tidal.engine.core.settings import RoutingSettings
 
     desk = Desk()
     desk.agent("a-1")

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from engine.core.intents import Direction
-from engine.core.model import Action, Awaiting, State
-from engine.core.transitions import TABLE, Situation
-from engine.core.workflow import Conditions, WorkflowRule, WorkflowRules
 from tests.engine.harness import Desk
 from tests.engine.invariants import check_invariants
+from tidal.engine.core.intents import Direction
+from tidal.engine.core.model import Action, Awaiting, State
+from tidal.engine.core.transitions import TABLE, Situation
+from tidal.engine.core.workflow import Conditions, WorkflowRule, WorkflowRules
 
 S = Situation
 A = Action

@@ -7,8 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from engine.core.engine import Engine
-from engine.core.errors import (
+from tests.engine.harness import Desk, at
+from tidal.engine.core.engine import Engine
+from tidal.engine.core.errors import (
     ConversationClosed,
     EngineError,
     InvalidAgentSettings,
@@ -17,16 +18,15 @@ from engine.core.errors import (
     UnknownAgent,
     UnknownConversation,
 )
-from engine.core.intents import Classification
-from engine.core.model import Action, EventKind, IncomingMessage, State
-from engine.core.workflow import (
+from tidal.engine.core.intents import Classification
+from tidal.engine.core.model import Action, EventKind, IncomingMessage, State
+from tidal.engine.core.workflow import (
     DEFAULT_WORKFLOW,
     Conditions,
     WorkflowRule,
     WorkflowRules,
     shadowed_rules,
 )
-from tests.engine.harness import Desk, at
 
 
 def with_first(rule: WorkflowRule) -> WorkflowRules:

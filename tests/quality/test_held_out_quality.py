@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.classify.loading import load_classifier, load_rules
-from engine.classify.pipeline import Classifier
-from engine.rulesio.bundle import EngineRules
-from training.dataset import WorkflowCase
-from training.quality import decide, score_decisions, score_intents
+from tidal.engine.classify.loading import load_classifier, load_rules
+from tidal.engine.classify.pipeline import Classifier
+from tidal.engine.rulesio.bundle import EngineRules
+from tidal.training.dataset import WorkflowCase
+from tidal.training.quality import decide, score_decisions, score_intents
 
 ROOT = Path(__file__).resolve().parents[2]
 EVAL = ROOT / "training" / "eval"

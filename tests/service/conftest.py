@@ -22,13 +22,13 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from engine.core.intents import Alternative, Classification, Direction
-from engine.rulesio.bundle import EngineRules, load_engine_rules
-from service.app import create_app
-from service.config import Settings, sqlite_url
-from service.persistence.store import DurableStore
-from service.rules import ActiveRules
-from service.tokens import Role
+from tidal.engine.core.intents import Alternative, Classification, Direction
+from tidal.engine.rulesio.bundle import EngineRules, load_engine_rules
+from tidal.service.app import create_app
+from tidal.service.config import Settings, sqlite_url
+from tidal.service.persistence.store import DurableStore
+from tidal.service.rules import ActiveRules
+from tidal.service.tokens import Role
 
 T = TypeVar("T")
 REPO = Path(__file__).resolve().parents[2]
@@ -239,7 +239,7 @@ def helper_processes(parent: int | None = None) -> list[int]:
         except OSError:  # it ended while we looked
             continue
         state, ppid = stat.rsplit(")", 1)[1].split()[:2]
-        if b"service.classify_worker" not in cmdline or state == "Z":
+        if b"tidal.service.classify_worker" not in cmdline or state == "Z":
             continue
         if parent is None or int(ppid) == parent:
             found.append(int(entry.name))

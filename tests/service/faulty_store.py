@@ -1,5 +1,5 @@
 """A database in memory that refuses chosen writes and can be made unreachable: a fake
-of the writer's store port (`service.write_faults.WriterStore`) for fault injection.
+of the writer's store port (`tidal.service.write_faults.WriterStore`) for fault injection.
 
 Records are encoded with the real codec, as `DurableStore` encodes them, so what the
 real store cannot encode (a lone surrogate in a skill, say) fails here the same way.
@@ -11,9 +11,9 @@ import sqlite3
 import threading
 from collections.abc import Iterable
 
-from engine.core.model import Agent, Conversation, MessageOutcome
-from service.persistence.codec import dumps, loads
-from service.persistence.store import CommitBatch, StoredEvent
+from tidal.engine.core.model import Agent, Conversation, MessageOutcome
+from tidal.service.persistence.codec import dumps, loads
+from tidal.service.persistence.store import CommitBatch, StoredEvent
 
 
 class Refused(ValueError):

@@ -3,7 +3,7 @@ would restore from the store.
 
 The running engine is asked on its own thread (`Runtime.execute`, like any request,
 so every change acknowledged before is committed when it answers); the store is read
-as `service.services.start_services` reads it on a restart. Records are compared as
+as `tidal.service.services.start_services` reads it on a restart. Records are compared as
 the JSON the store keeps of them, so a field the database cannot hold exactly (a time
 zone, a set's order) shows up as a difference.
 """
@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.core.engine import Engine
-from service.app import TidalApp
-from service.persistence.codec import to_jsonable
-from service.persistence.store import DurableStore
 from tests.service.conftest import Api
+from tidal.engine.core.engine import Engine
+from tidal.service.app import TidalApp
+from tidal.service.persistence.codec import to_jsonable
+from tidal.service.persistence.store import DurableStore
 
 
 @dataclass(frozen=True)

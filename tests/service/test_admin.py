@@ -10,10 +10,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from engine.rulesio.bundle import load_engine_rules
-from service.app import create_app
-from service.config import Settings
-from service.rules import load_active_rules
 from tests.service.conftest import (
     MODELS_DIR,
     RULES_DIR,
@@ -23,6 +19,10 @@ from tests.service.conftest import (
     manual_settings,
     table_rules,
 )
+from tidal.engine.rulesio.bundle import load_engine_rules
+from tidal.service.app import create_app
+from tidal.service.config import Settings
+from tidal.service.rules import load_active_rules
 
 
 @pytest.fixture(scope="module")

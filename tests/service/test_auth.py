@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from service.cli import app as tidal
-from service.config import sqlite_url
-from service.logging import JsonFormatter, RedactSecrets
-from service.persistence.store import DurableStore
-from service.tokens import hash_token
 from tests.service.conftest import Api
+from tidal.service.cli import app as tidal
+from tidal.service.config import sqlite_url
+from tidal.service.logging import JsonFormatter, RedactSecrets
+from tidal.service.persistence.store import DurableStore
+from tidal.service.tokens import hash_token
 
 UNAUTHORIZED = "https://tidal.dev/problems/unauthorized"
 FORBIDDEN = "https://tidal.dev/problems/forbidden"

@@ -1,4 +1,4 @@
-"""The classifier helper process (`service.classifier_process`), with real processes.
+"""The classifier helper process (`tidal.service.classifier_process`), with real processes.
 
 It classifies like the service; a helper that dies, answers garbage or stops
 answering is replaced by in-process classification with every message answered and
@@ -27,15 +27,6 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
-from engine.core.intents import Classification, Direction
-from service import classifier_process
-from service.app import TidalApp, create_app
-from service.classifier_process import ClassifierProcess
-from service.metrics import Metrics
-from service.persistence import schema
-from service.rules import ActiveRules, CachedClassifier, load_active_rules
-from service.services import Services
-from service.views import classification_view
 from tests.service.conftest import (
     MODELS_DIR,
     RULES_DIR,
@@ -45,6 +36,15 @@ from tests.service.conftest import (
     issue_tokens,
     manual_settings,
 )
+from tidal.engine.core.intents import Classification, Direction
+from tidal.service import classifier_process
+from tidal.service.app import TidalApp, create_app
+from tidal.service.classifier_process import ClassifierProcess
+from tidal.service.metrics import Metrics
+from tidal.service.persistence import schema
+from tidal.service.rules import ActiveRules, CachedClassifier, load_active_rules
+from tidal.service.services import Services
+from tidal.service.views import classification_view
 
 pytestmark = pytest.mark.timeout(300)
 

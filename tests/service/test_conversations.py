@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from service.api.schemas import (
+from tests.service.conftest import T0, Api
+from tidal.service.api.schemas import (
     AgentList,
     AgentOut,
     ConversationOut,
@@ -13,7 +14,6 @@ from service.api.schemas import (
     TakeOut,
     WorklistOut,
 )
-from tests.service.conftest import T0, Api
 
 
 def _get(api: Api, path: str, who: str = "supervisor") -> dict:  # type: ignore[type-arg]

@@ -17,9 +17,6 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from engine.rulesio.bundle import EngineRules
-from service.app import create_app
-from service.config import MAX_TEXT_BYTES
 from tests.service.conftest import (
     Api,
     LiveServer,
@@ -29,6 +26,9 @@ from tests.service.conftest import (
 )
 from tests.service.databases import database
 from tests.service.state import differences, stored_message_ids
+from tidal.engine.rulesio.bundle import EngineRules
+from tidal.service.app import create_app
+from tidal.service.config import MAX_TEXT_BYTES
 
 PROBLEM = "application/problem+json"
 

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from engine.core.clock import ManualClock
-from engine.core.engine import Engine
-from engine.rulesio.bundle import EngineRules
-from service.metrics import Metrics
-from service.persistence.store import CommitBatch, StoredEvent
-from service.runtime import Runtime
 from tests.service.conftest import T0
+from tidal.engine.core.clock import ManualClock
+from tidal.engine.core.engine import Engine
+from tidal.engine.rulesio.bundle import EngineRules
+from tidal.service.metrics import Metrics
+from tidal.service.persistence.store import CommitBatch, StoredEvent
+from tidal.service.runtime import Runtime
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -11,16 +11,16 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from engine.core.clock import ManualClock
-from engine.core.intents import Classification
-from engine.core.model import IncomingMessage
-from engine.rulesio.bundle import EngineRules
-from service.app import create_app
-from service.config import sqlite_url
-from service.handled_messages import HandledMessages, SeenIds
-from service.persistence.store import DurableStore, RestoredState
-from service.services import restore_engine
 from tests.service.conftest import T0, Api, LiveServer, issue_tokens, manual_settings, table_rules
+from tidal.engine.core.clock import ManualClock
+from tidal.engine.core.intents import Classification
+from tidal.engine.core.model import IncomingMessage
+from tidal.engine.rulesio.bundle import EngineRules
+from tidal.service.app import create_app
+from tidal.service.config import sqlite_url
+from tidal.service.handled_messages import HandledMessages, SeenIds
+from tidal.service.persistence.store import DurableStore, RestoredState
+from tidal.service.services import restore_engine
 
 
 def test_seen_ids_add_layers_as_they_fill_and_never_forget_an_id() -> None:

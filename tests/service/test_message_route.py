@@ -9,11 +9,6 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from engine.core.intents import Classification, Direction
-from engine.rulesio.bundle import EngineRules
-from service.app import create_app
-from service.config import Settings
-from service.rules import ActiveRules
 from tests.service.conftest import (
     MODELS_DIR,
     RULES_DIR,
@@ -22,6 +17,11 @@ from tests.service.conftest import (
     TextTableClassifier,
     issue_tokens,
 )
+from tidal.engine.core.intents import Classification, Direction
+from tidal.engine.rulesio.bundle import EngineRules
+from tidal.service.app import create_app
+from tidal.service.config import Settings
+from tidal.service.rules import ActiveRules
 
 PROBLEM = "application/problem+json"
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from service.api.schemas import ClassificationOut, MessageOut
 from tests.service.conftest import Api
+from tidal.service.api.schemas import ClassificationOut, MessageOut
 
 PROBLEM = "application/problem+json"
 

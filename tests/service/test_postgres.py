@@ -21,18 +21,6 @@ import orjson
 import pytest
 import sqlalchemy as sa
 
-from engine.core.clock import ManualClock
-from engine.core.intents import Classification
-from engine.core.model import IncomingMessage
-from engine.rulesio.bundle import EngineRules
-from service.app import create_app
-from service.persistence import schema
-from service.persistence.store import CommitBatch, DurableStore, RestoredState, StaleWriter
-from service.runtime import batch_from_changes
-from service.services import restore_engine
-from service.tokens import Role, hash_token
-from service.views import message_response
-from service.writer_lock import PostgresWriterLock
 from tests.service.conftest import (
     T0,
     Api,
@@ -43,6 +31,18 @@ from tests.service.conftest import (
     table_rules,
 )
 from tests.service.tcp_proxy import TcpProxy
+from tidal.engine.core.clock import ManualClock
+from tidal.engine.core.intents import Classification
+from tidal.engine.core.model import IncomingMessage
+from tidal.engine.rulesio.bundle import EngineRules
+from tidal.service.app import create_app
+from tidal.service.persistence import schema
+from tidal.service.persistence.store import CommitBatch, DurableStore, RestoredState, StaleWriter
+from tidal.service.runtime import batch_from_changes
+from tidal.service.services import restore_engine
+from tidal.service.tokens import Role, hash_token
+from tidal.service.views import message_response
+from tidal.service.writer_lock import PostgresWriterLock
 
 pytestmark = pytest.mark.postgres
 

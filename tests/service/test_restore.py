@@ -8,11 +8,11 @@ from pathlib import Path
 
 import httpx
 
-from engine.rulesio.bundle import EngineRules
-from service.app import create_app
-from service.persistence import schema
-from service.persistence.store import DurableStore
 from tests.service.conftest import T0, Api, LiveServer, issue_tokens, manual_settings, table_rules
+from tidal.engine.rulesio.bundle import EngineRules
+from tidal.service.app import create_app
+from tidal.service.persistence import schema
+from tidal.service.persistence.store import DurableStore
 
 
 def _run(

@@ -13,8 +13,6 @@ import httpx
 import orjson
 import pytest
 
-from service.cli.serve import GRACEFUL_SECONDS
-from service.config import sqlite_url
 from tests.service.conftest import (
     RULES_DIR,
     free_port,
@@ -22,6 +20,8 @@ from tests.service.conftest import (
     issue_tokens,
     serve_command,
 )
+from tidal.service.cli.serve import GRACEFUL_SECONDS
+from tidal.service.config import sqlite_url
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from engine.core.clock import ManualClock
-from engine.core.intents import Classification
-from engine.core.model import IncomingMessage, State
-from engine.rulesio.bundle import EngineRules
-from service.metrics import Metrics
-from service.services import start_services, stop_services
-from service.timers import run_timers
 from tests.service.conftest import T0, manual_settings, table_rules
+from tidal.engine.core.clock import ManualClock
+from tidal.engine.core.intents import Classification
+from tidal.engine.core.model import IncomingMessage, State
+from tidal.engine.rulesio.bundle import EngineRules
+from tidal.service.metrics import Metrics
+from tidal.service.services import start_services, stop_services
+from tidal.service.timers import run_timers
 
 pytestmark = pytest.mark.timeout(60)
 

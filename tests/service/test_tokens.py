@@ -9,10 +9,10 @@ import time
 import orjson
 from typer.testing import CliRunner
 
-from service.cli import app as tidal
-from service.persistence.store import DurableStore
-from service.tokens import hash_token
 from tests.service.conftest import Api
+from tidal.service.cli import app as tidal
+from tidal.service.persistence.store import DurableStore
+from tidal.service.tokens import hash_token
 
 UNAUTHORIZED = "https://tidal.dev/problems/unauthorized"
 #: what the service promises for a token revoked elsewhere (`tidal token revoke`)

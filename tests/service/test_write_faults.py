@@ -14,19 +14,19 @@ from typing import Any
 
 import pytest
 
-from engine.core.clock import ManualClock
-from engine.core.engine import Engine
-from engine.core.intents import Classification
-from engine.core.model import Agent, Conversation, IncomingMessage
-from engine.rulesio.bundle import EngineRules
-from service.handled_messages import HandledMessages
-from service.metrics import Metrics
-from service.persistence.codec import loads
-from service.problems import Problem
-from service.runtime import Runtime
-from service.write_faults import StoreRewind
 from tests.service.conftest import T0
 from tests.service.faulty_store import FaultyStore
+from tidal.engine.core.clock import ManualClock
+from tidal.engine.core.engine import Engine
+from tidal.engine.core.intents import Classification
+from tidal.engine.core.model import Agent, Conversation, IncomingMessage
+from tidal.engine.rulesio.bundle import EngineRules
+from tidal.service.handled_messages import HandledMessages
+from tidal.service.metrics import Metrics
+from tidal.service.persistence.codec import loads
+from tidal.service.problems import Problem
+from tidal.service.runtime import Runtime
+from tidal.service.write_faults import StoreRewind
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -35,7 +35,7 @@ LONE_SURROGATE = "a\ud800"
 
 
 class Writer:
-    """A runtime over a `FaultyStore`, as `service.services` wires the real one."""
+    """A runtime over a `FaultyStore`, as `tidal.service.services` wires the real one."""
 
     def __init__(self, engine_rules: EngineRules) -> None:
         self.store = FaultyStore()

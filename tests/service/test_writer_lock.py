@@ -12,11 +12,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from engine.rulesio.bundle import EngineRules
-from engine.rulesio.errors import FilesInvalid
-from service.app import create_app
-from service.config import MAX_BODY_BYTES, sqlite_url
-from service.writer_lock import FileWriterLock, NoWriterLock, writer_lock_for
 from tests.service.conftest import (
     Api,
     LiveServer,
@@ -26,6 +21,11 @@ from tests.service.conftest import (
     table_rules,
 )
 from tests.service.sse import SseReader
+from tidal.engine.rulesio.bundle import EngineRules
+from tidal.engine.rulesio.errors import FilesInvalid
+from tidal.service.app import create_app
+from tidal.service.config import MAX_BODY_BYTES, sqlite_url
+from tidal.service.writer_lock import FileWriterLock, NoWriterLock, writer_lock_for
 
 
 def _metric(client: httpx.Client, name: str) -> float:

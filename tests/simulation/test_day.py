@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from engine.classify.loading import RuleSet, load_classifier, load_rules
-from engine.classify.pipeline import Classifier
-from simulation.classifying import CachedClassifier
-from simulation.compare import policies_for, run_policies
-from simulation.customers import Kind
-from simulation.day import Day
-from simulation.metrics import summarize
-from simulation.policies import parse_policy
-from simulation.texts import TextPools, load_pools
-from simulation.traffic import generate
+from tidal.engine.classify.loading import RuleSet, load_classifier, load_rules
+from tidal.engine.classify.pipeline import Classifier
+from tidal.simulation.classifying import CachedClassifier
+from tidal.simulation.compare import policies_for, run_policies
+from tidal.simulation.customers import Kind
+from tidal.simulation.day import Day
+from tidal.simulation.metrics import summarize
+from tidal.simulation.policies import parse_policy
+from tidal.simulation.texts import TextPools, load_pools
+from tidal.simulation.traffic import generate
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from engine.core.clock import ManualClock
-from engine.core.engine import Engine
-from engine.core.intents import Classification, Direction
-from engine.core.model import IncomingMessage
-from engine.rulesio.bundle import load_engine_rules
-from simulation.policies import UnknownPolicy, parse_policy, without_inactive
+from tidal.engine.core.clock import ManualClock
+from tidal.engine.core.engine import Engine
+from tidal.engine.core.intents import Classification, Direction
+from tidal.engine.core.model import IncomingMessage
+from tidal.engine.rulesio.bundle import load_engine_rules
+from tidal.simulation.policies import UnknownPolicy, parse_policy, without_inactive
 
 ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

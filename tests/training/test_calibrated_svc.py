@@ -10,7 +10,7 @@ from sklearn.datasets import make_classification
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
-from training.calibrated_svc import CalibratedLinearSVC
+from tidal.training.calibrated_svc import CalibratedLinearSVC
 
 
 def _data(n_classes: int) -> tuple[NDArray[np.float64], NDArray[np.str_]]:

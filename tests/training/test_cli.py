@@ -6,9 +6,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from engine.classify.model import IntentModel
-from service.cli import app
 from tests.training.tiny_data import GREETINGS, OTHER, THANKS, write_examples
+from tidal.engine.classify.model import IntentModel
+from tidal.service.cli import app
 
 OUTBOUND_GREETINGS = [
     "Hi, this is Dana from Acme, how can I help?",

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.core.intents import DEFAULT_CATALOGUE
-from engine.rulesio.errors import FilesInvalid
-from training.dataset import (
+from tidal.engine.core.intents import DEFAULT_CATALOGUE
+from tidal.engine.rulesio.errors import FilesInvalid
+from tidal.training.dataset import (
     Example,
     dataset_hash,
     load_directory,

@@ -9,15 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.classify.features import lemma_text
-from engine.classify.model import IntentModel, ModelRefused
-from engine.classify.normalize import normalize
-from engine.classify.pipeline import Classifier
-from engine.core.intents import Direction
 from tests.classify.fakes import shipped_rules
-from training.dataset import load_directory
-from training.estimator import IntentClassifier
-from training.export import model_arrays, model_metadata, write_model_dir
+from tidal.engine.classify.features import lemma_text
+from tidal.engine.classify.model import IntentModel, ModelRefused
+from tidal.engine.classify.normalize import normalize
+from tidal.engine.classify.pipeline import Classifier
+from tidal.engine.core.intents import Direction
+from tidal.training.dataset import load_directory
+from tidal.training.estimator import IntentClassifier
+from tidal.training.export import model_arrays, model_metadata, write_model_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 DIRECTION: Direction = "outbound"
@@ -114,7 +114,7 @@ def test_a_model_trained_with_another_encoder_is_refused(
 
 
 def test_the_encoder_and_word_vectors_cannot_be_combined() -> None:
-    from training.estimator import build_pipeline
+    from tidal.training.estimator import build_pipeline
 
     with pytest.raises(ValueError, match="cannot be combined"):
         build_pipeline(encoder_weight=1.0, vector_components=16)

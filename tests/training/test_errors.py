@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.classify.pipeline import Classifier
 from tests.classify.fakes import FakeScorer, rules_from_yaml
-from training.dataset import Example
-from training.errors import misclassified
+from tidal.engine.classify.pipeline import Classifier
+from tidal.training.dataset import Example
+from tidal.training.errors import misclassified
 
 RULES = """
 rules:

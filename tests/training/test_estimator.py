@@ -7,8 +7,8 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from training.estimator import IntentClassifier
-from training.normalizer import SpacyNormalizer
+from tidal.training.estimator import IntentClassifier
+from tidal.training.normalizer import SpacyNormalizer
 
 
 def test_normalizer_lemmatises_lower_cased_tokens() -> None:

@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.classify.model import IntentModel
-from engine.core.intents import Direction
-from training.dataset import load_directory
-from training.estimator import IntentClassifier
-from training.export import model_arrays, model_metadata, write_model_dir
-from training.thresholds import apply_thresholds
+from tidal.engine.classify.model import IntentModel
+from tidal.engine.core.intents import Direction
+from tidal.training.dataset import load_directory
+from tidal.training.estimator import IntentClassifier
+from tidal.training.export import model_arrays, model_metadata, write_model_dir
+from tidal.training.thresholds import apply_thresholds
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,7 +42,7 @@ def test_fast_path_matches_sklearn_on_the_evaluation_set(
 
 
 def test_the_lemma_entry_point_gives_the_same_probabilities_as_raw_text() -> None:
-    from engine.classify.features import lemma_text
+    from tidal.engine.classify.features import lemma_text
 
     model = IntentModel.load(Path(__file__).resolve().parents[2] / "models" / "inbound")
     for text in ["No, that's all, thanks!", "my card is BLOCKED 😡", "brb", "I'm in a meeting"]:

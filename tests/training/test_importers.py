@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from engine.core.intents import IntentCatalogue
-from engine.rulesio.errors import FilesInvalid
-from service.cli import app
-from training.dataset import load_examples
-from training.importers.banking77 import read_banking77
-from training.importers.clinc150 import read_clinc150
-from training.importers.rasa import read_rasa, strip_entities
-from training.importers.tidal_yaml import render
+from tidal.engine.core.intents import IntentCatalogue
+from tidal.engine.rulesio.errors import FilesInvalid
+from tidal.service.cli import app
+from tidal.training.dataset import load_examples
+from tidal.training.importers.banking77 import read_banking77
+from tidal.training.importers.clinc150 import read_clinc150
+from tidal.training.importers.rasa import read_rasa, strip_entities
+from tidal.training.importers.tidal_yaml import render
 
 FIXTURES = Path(__file__).parent / "fixtures"
 runner = CliRunner()
@@ -169,7 +169,7 @@ def test_rendered_file_loads_back_with_quoted_yes_and_no_intents(tmp_path: Path)
 
 
 def test_render_leaves_out_repeats_and_contradictions() -> None:
-    from training.dataset import Example
+    from tidal.training.dataset import Example
 
     examples = [
         Example("hi", "greeting", "inbound", "a", 1),

@@ -9,10 +9,15 @@ from typing import Any
 import numpy as np
 import pytest
 
-from engine.classify.model import ARTIFACT_FILENAME, METADATA_FILENAME, IntentModel, ModelRefused
 from tests.training.tiny_data import GREETINGS, OTHER, THANKS
-from training.estimator import IntentClassifier
-from training.export import model_arrays, model_metadata, write_model_dir
+from tidal.engine.classify.model import (
+    ARTIFACT_FILENAME,
+    METADATA_FILENAME,
+    IntentModel,
+    ModelRefused,
+)
+from tidal.training.estimator import IntentClassifier
+from tidal.training.export import model_arrays, model_metadata, write_model_dir
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from engine.rulesio.errors import FilesInvalid
-from service.cli import app
-from training.importers import multiwoz
+from tidal.engine.rulesio.errors import FilesInvalid
+from tidal.service.cli import app
+from tidal.training.importers import multiwoz
 
 runner = CliRunner()
 

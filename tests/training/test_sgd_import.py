@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from engine.rulesio.errors import FilesInvalid
-from service.cli import app
-from training.dataset import load_directory
-from training.importers import sgd
+from tidal.engine.rulesio.errors import FilesInvalid
+from tidal.service.cli import app
+from tidal.training.dataset import load_directory
+from tidal.training.importers import sgd
 
 runner = CliRunner()
 

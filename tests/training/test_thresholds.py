@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from training.thresholds import DEFAULT_THRESHOLD, apply_thresholds, tune_thresholds
+from tidal.training.thresholds import DEFAULT_THRESHOLD, apply_thresholds, tune_thresholds
 
 CLASSES = ["gratitude", "other"]
 

@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.classify import model as model_module
-from engine.classify.model import METADATA_FILENAME, IntentModel, ModelRefused
-from engine.classify.vectors import VectorsUnavailable, shared_vectors
 from tests.training.test_cli import _train
 from tests.training.tiny_data import GREETINGS, OTHER, THANKS
-from training.estimator import IntentClassifier
-from training.export import model_arrays, model_metadata, write_model_dir
+from tidal.engine.classify import model as model_module
+from tidal.engine.classify.model import METADATA_FILENAME, IntentModel, ModelRefused
+from tidal.engine.classify.vectors import VectorsUnavailable, shared_vectors
+from tidal.training.estimator import IntentClassifier
+from tidal.training.export import model_arrays, model_metadata, write_model_dir
 
 TEXTS = GREETINGS + THANKS + OTHER
 LABELS = ["greeting"] * len(GREETINGS) + ["gratitude"] * len(THANKS) + ["other"] * len(OTHER)

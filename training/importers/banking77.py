@@ -10,9 +10,9 @@ import csv
 from pathlib import Path
 from typing import TextIO
 
-from engine.core.intents import FALLBACK_INTENT, Direction
-from engine.rulesio.errors import FileError, FilesInvalid
-from training.dataset import Example
+from tidal.engine.core.intents import FALLBACK_INTENT, Direction
+from tidal.engine.rulesio.errors import FileError, FilesInvalid
+from tidal.training.dataset import Example
 
 COLUMNS = ("text", "category")
 SOURCE = (

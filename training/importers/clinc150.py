@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from engine.core.intents import FALLBACK_INTENT, Direction
-from engine.rulesio.errors import FileError, FilesInvalid
-from training.dataset import Example
+from tidal.engine.core.intents import FALLBACK_INTENT, Direction
+from tidal.engine.rulesio.errors import FileError, FilesInvalid
+from tidal.training.dataset import Example
 
 SPLITS = ("train", "val", "test", "oos_train", "oos_val", "oos_test")
 

@@ -76,7 +76,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.rulesio.errors import FileError, FilesInvalid
+from tidal.engine.rulesio.errors import FileError, FilesInvalid
 
 SOURCE = (
     "MultiWOZ 2.1 (Budzianowski et al., EMNLP 2018; Eric et al., LREC 2020), as shipped "

@@ -13,10 +13,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from engine.core.intents import Direction
-from engine.rulesio.errors import FileError, FilesInvalid
-from engine.rulesio.located import LocatedDocument, read_yaml
-from training.dataset import Example
+from tidal.engine.core.intents import Direction
+from tidal.engine.rulesio.errors import FileError, FilesInvalid
+from tidal.engine.rulesio.located import LocatedDocument, read_yaml
+from tidal.training.dataset import Example
 
 # [text](entity) / [text](entity:value) / [text]{json} / [text][{json}, ...]
 _ENTITY = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\}|\[\{.*?\}\])")

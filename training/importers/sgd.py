@@ -41,9 +41,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.core.intents import FALLBACK_INTENT, Direction
-from engine.rulesio.errors import FileError, FilesInvalid
-from training.dataset import Example, text_key
+from tidal.engine.core.intents import FALLBACK_INTENT, Direction
+from tidal.engine.rulesio.errors import FileError, FilesInvalid
+from tidal.training.dataset import Example, text_key
 
 SOURCE = (
     "Schema-Guided Dialogue (Rastogi, Zang, Sunkara, Gupta, Khaitan, AAAI 2020), "

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.core.intents import Direction
-from training.dataset import Example, text_key
+from tidal.engine.core.intents import Direction
+from tidal.training.dataset import Example, text_key
 
 
 @dataclass(frozen=True)
