@@ -1,6 +1,12 @@
-"""Workflow accuracy on real dialogues: SGD's dev split through the classifier and the engine.
+"""Workflow accuracy on real dialogues: a corpus's dev split through the classifier and the engine.
 
-    .venv/bin/python -m bench.realdata [--data ../shared/data/sgd-workflow] [--errors 20]
+    .venv/bin/python -m bench.realdata [--corpus sgd|multiwoz] [--data DIR] [--errors 20]
+
+Corpora (`CORPORA`): `sgd`, the Schema-Guided Dialogue dev split the models' SGD training
+data sits beside; `multiwoz`, MultiWOZ's dev split (`tidal data import multiwoz`), human
+dialogues of another origin that nothing was trained on: the figure of how Tidal carries
+over to dialogues it has not seen the like of. `--data` names another folder in the same
+schema.
 
 Every labelled customer turn of `inbound_dev.jsonl` becomes a replay conversation (the
 agent's previous message, if any, then the customer's), every agent turn of
@@ -23,7 +29,8 @@ right when the query's category is fraud, theft or an unrecognised payment
 The 151 (previous text, text) pairs that occur in both SGD dev and train are dropped,
 so the set is disjoint from anything the shipped models were trained on. Baseline:
 the same rules without models, in the same process. The last line is one JSON object.
-Data: Schema-Guided Dialogue (Rastogi et al., 2020), CC BY-SA 4.0; see the data's README.
+Data: Schema-Guided Dialogue (Rastogi et al., 2020), CC BY-SA 4.0; MultiWOZ 2.1
+(Budzianowski et al., 2018; Eric et al., 2020), MIT; see each folder's README.
 """
 
 from __future__ import annotations
@@ -48,7 +55,11 @@ from tidal.engine.core.model import MessageOutcome  # noqa: E402
 from tidal.engine.replay import Replayer, TextClassifier, parse_conversation  # noqa: E402
 from tidal.training.importers.sgd import pair_key  # noqa: E402
 
-DEFAULT_DATA = ROOT / "training" / "external" / "sgd-workflow"
+#: Corpus name → (folder of its labelled dev turns, name printed).
+CORPORA = {
+    "sgd": (ROOT / "training" / "external" / "sgd-workflow", "SGD dev"),
+    "multiwoz": (ROOT / "training" / "external" / "multiwoz-workflow", "MultiWOZ dev"),
+}
 #: Outbound intents scored as themselves; every other outbound intent counts as `other`.
 OUTBOUND_SCORED = ("offer_more_help", "closing")
 #: Banking77 categories where jumping the queue is right: fraud, theft, unknown payments.
@@ -266,7 +277,8 @@ def banking77_escalations(classifier: Classifier, path: Path) -> tuple[int, int,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--corpus", choices=sorted(CORPORA), default="sgd")
+    parser.add_argument("--data", type=Path, help="a folder in the corpus's schema")
     parser.add_argument("--rules", type=Path, default=ROOT / "rules")
     parser.add_argument("--models", type=Path, default=ROOT / "models")
     parser.add_argument(
@@ -276,19 +288,22 @@ def main() -> None:
         "--banking77", action="store_true", help="also escalation precision on Banking77 train"
     )
     args = parser.parse_args()
+    default_data, corpus_name = CORPORA[args.corpus]
+    data: Path = args.data or default_data
 
     rule_set = load_rules(args.rules)
     classifier = Classifier(rule_set.intents, load_scorers(args.models))
     rules_only = Classifier(rule_set.intents)
     routing, workflow = rule_set.engine.routing, rule_set.engine.workflow
-    inbound, dropped = inbound_dev_cases(args.data)
-    outbound = read_jsonl(args.data / "outbound_dev.jsonl")
+    inbound, dropped = inbound_dev_cases(data)
+    outbound = read_jsonl(data / "outbound_dev.jsonl")
 
     result = score(classifier, Replayer(classifier, routing, workflow), inbound, outbound)
     baseline = score(rules_only, Replayer(rules_only, routing, workflow), inbound, outbound)
 
     print(
-        f"SGD dev: {len(inbound)} customer turns ({dropped} more pairs also in train dropped), "
+        f"{corpus_name}: {len(inbound)} customer turns "
+        f"({dropped} more pairs also in train dropped), "
         f"{len(outbound)} agent turns; {result.messages} messages replayed"
     )
     _print_direction("inbound decisions", result.inbound, baseline.inbound)
@@ -320,6 +335,7 @@ def main() -> None:
         json.dumps(
             {
                 "bench": "realdata",
+                "corpus": args.corpus,
                 "inbound_decision_accuracy": round(result.inbound.accuracy, 4),
                 "inbound_recall": {
                     k: round(result.inbound.recall(k), 4) for k in result.inbound.labels()

@@ -35,6 +35,7 @@ class Importer(StrEnum):
     banking77 = "banking77"
     rasa = "rasa"
     sgd = "sgd"
+    multiwoz = "multiwoz"
 
 
 class Split(StrEnum):
@@ -67,13 +68,19 @@ def import_data(
     source: Annotated[
         Path,
         typer.Argument(
-            help="File to import (sgd: the sgd-workflow folder).", exists=True, readable=True
+            help="File to import (sgd: the sgd-workflow folder; multiwoz: a folder with "
+            "MultiWOZ 2.1 val.json / train.json, optionally zipped).",
+            exists=True,
+            readable=True,
         ),
     ],
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out", "-o", help="Tidal YAML file to write (sgd: data directory, training/data)."
+            "--out",
+            "-o",
+            help="Tidal YAML file to write (sgd: data directory, training/data; multiwoz: "
+            "folder for the labelled turns, training/external/multiwoz-workflow).",
         ),
     ] = None,
     direction: Annotated[
@@ -114,6 +121,9 @@ def import_data(
 
         import_sgd(source, out or Path("training/data"), validation, eval_dir, rules_dir)
         return
+    if kind is Importer.multiwoz:
+        _import_multiwoz(source, out or Path("training/external/multiwoz-workflow"))
+        return
     if out is None:
         raise typer.BadParameter("say which file to write", param_hint="--out")
     if source.is_dir():
@@ -151,6 +161,25 @@ def import_data(
         typer.echo(
             f"note: {len(unknown)} intents are not in Tidal's {chosen} catalogue (kept for "
             "benchmarking); `tidal data check` rejects them in training data"
+        )
+
+
+def _import_multiwoz(source: Path, target: Path) -> None:
+    from tidal.training.importers import multiwoz
+
+    if not source.is_dir():
+        raise typer.BadParameter(f"{source} is not a MultiWOZ folder", param_hint="SOURCE")
+    try:
+        found = multiwoz.import_multiwoz(source, target)
+    except FilesInvalid as exc:
+        _print_errors(exc.errors)
+        raise typer.Exit(1) from exc
+    for split, turns in found.items():
+        inbound = Counter(c["expected_action"] for c in turns.inbound)
+        outbound = Counter(c["expected_label"] for c in turns.outbound)
+        typer.echo(
+            f"{split}: {len(turns.inbound)} customer turns {dict(sorted(inbound.items()))}, "
+            f"{len(turns.outbound)} agent turns {dict(sorted(outbound.items()))} → {target}"
         )
 
 

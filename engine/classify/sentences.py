@@ -4,7 +4,8 @@ Real messages are composite: an agent reports, then offers more help or signs of
 the last sentence ("Your table is booked for 7 pm. Anything else I can do?"); a
 customer thanks, then asks ("Great, thanks. Now list my reminders"). A sentence ends
 at a run of `.`, `!`, `?` or `…` tokens, or at a line break; punctuation inside a token
-("$7.50", "e.g.") never splits, because spaCy's tokenizer keeps it in the token. No
+("$7.50", "e.g.") never splits, because spaCy's tokenizer keeps it in the token, except
+a reference code that spaCy keeps with its period ("VCMKKO1K."). No
 parser runs: this is one pass over a tuple of strings.
 """
 
@@ -19,7 +20,20 @@ TERMINATORS: frozenset[str] = frozenset(
 
 
 def _ends_sentence(lower: str) -> bool:
-    return lower in TERMINATORS or (lower.isspace() and "\n" in lower)
+    return (
+        lower in TERMINATORS
+        or (lower.isspace() and "\n" in lower)
+        or (lower[-1:] == "." and _is_code_with_period(lower))
+    )
+
+
+def _is_code_with_period(lower: str) -> bool:
+    """A reference code or number with the sentence's period attached: spaCy keeps
+    "vcmkko1k." whole ("Your reference is VCMKKO1K. Anything else?"). Letters and
+    digits only before the period, at least one digit, so "e.g.", "Dr." and "7.50"
+    stay one sentence."""
+    body = lower[:-1]
+    return len(body) >= 2 and body.isalnum() and any(c.isdigit() for c in body)
 
 
 def sentence_starts(lowers: Sequence[str]) -> list[int]:

@@ -63,6 +63,23 @@ def test_model_answer_below_its_threshold_falls_back_to_other(tmp_path: Path) ->
     assert result.alternatives == (Alternative("deny", 0.6), Alternative("gratitude", 0.1))
 
 
+def test_a_message_split_between_nothing_more_intents_takes_the_top_one(tmp_path: Path) -> None:
+    thresholds = {"deny": 0.7, "gratitude": 0.8, "goodbye": 0.8}
+    split = [("deny", 0.5), ("gratitude", 0.4), ("other", 0.1)]
+    unsure = [("deny", 0.5), ("gratitude", 0.25), ("other", 0.25)]
+    request = [("other", 0.5), ("deny", 0.3), ("gratitude", 0.2)]
+    scorer = FakeScorer(
+        "inbound", answers={"a": split, "b": unsure, "c": request}, thresholds=thresholds
+    )
+    classifier = _classifier(tmp_path, scorer)
+    result = classifier.classify("a", "inbound")
+    assert (result.intent, result.confidence, result.source) == ("deny", 0.5, "model")
+    assert result.alternatives == (Alternative("gratitude", 0.4), Alternative("other", 0.1))
+    # together under the highest of their thresholds, or `other` on top: substantive
+    assert classifier.classify("b", "inbound").intent == "other"
+    assert classifier.classify("c", "inbound").intent == "other"
+
+
 def test_thresholds_are_per_intent(tmp_path: Path) -> None:
     scorer = FakeScorer(
         "inbound",
@@ -281,3 +298,44 @@ def test_an_encoder_answer_below_its_threshold_falls_back(tmp_path: Path) -> Non
     classifier = Classifier(rules_from_yaml(tmp_path, mine=RULES), {"inbound": scorer})
     result = classifier.classify("a used one", "inbound")
     assert (result.intent, result.source) == ("other", "fallback")
+
+
+def test_an_agent_message_the_model_is_unsure_of_is_judged_by_its_last_sentence(
+    tmp_path: Path,
+) -> None:
+    unsure = [("other", 0.4), ("offer_more_help", 0.6)]
+    scorer = FakeScorer(
+        "outbound",
+        answers={
+            "Booked, ref 8X2K. Need anything more?": unsure,
+            "Need anything more?": [("offer_more_help", 0.95), ("other", 0.05)],
+            "It leaves at 9. Does that work?": unsure,
+            "Does that work?": [("other", 0.7), ("offer_more_help", 0.3)],
+            "Need anything more? Okay.": [("offer_more_help", 0.9), ("other", 0.1)],
+        },
+        thresholds={"offer_more_help": 0.85},
+    )
+    classifier = Classifier(rules_from_yaml(tmp_path, mine=RULES), {"outbound": scorer})
+    offer = classifier.classify("Booked, ref 8X2K. Need anything more?", "outbound")
+    assert (offer.intent, offer.source, offer.confidence) == ("offer_more_help", "model", 0.95)
+    assert classifier.classify("It leaves at 9. Does that work?", "outbound").intent == "other"
+    # a sure answer on the whole message is never second-guessed
+    scorer.calls.clear()
+    assert classifier.classify("Need anything more? Okay.", "outbound").intent == (
+        "offer_more_help"
+    )
+    assert scorer.calls == ["Need anything more? Okay."]
+
+
+def test_the_models_closing_for_an_agent_question_falls_back(tmp_path: Path) -> None:
+    closing = [("closing", 0.7), ("other", 0.3)]
+    scorer = FakeScorer(
+        "outbound",
+        answers={"Ok great. For when?": closing, "Ok great. Bye now.": closing},
+        thresholds={"closing": 0.55},
+    )
+    classifier = Classifier(rules_from_yaml(tmp_path, mine=RULES), {"outbound": scorer})
+    asked = classifier.classify("Ok great. For when?", "outbound")
+    assert (asked.intent, asked.source, asked.confidence) == ("other", "fallback", 0.3)
+    assert asked.alternatives == (Alternative("closing", 0.7),)
+    assert classifier.classify("Ok great. Bye now.", "outbound").intent == "closing"

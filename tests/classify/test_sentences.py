@@ -37,3 +37,10 @@ def test_trailing_punctuation_and_ignorable_tokens_belong_to_the_sentence_before
 def test_a_message_of_one_sentence_starts_at_zero() -> None:
     assert last_sentence_start(_lowers("thanks!")) == 0
     assert sentence_spans(_lowers("thanks")) == [(0, 1)]
+
+
+def test_a_reference_code_with_its_period_attached_ends_a_sentence() -> None:
+    lowers = _lowers("Your reference number is VCMKKO1K. Will there be anything else?")
+    assert "vcmkko1k." in lowers  # spaCy keeps the period on the code
+    assert lowers[last_sentence_start(lowers) :][:3] == ("will", "there", "be")
+    assert len(sentence_spans(_lowers("Ask Dr. Smith, e.g. about 7.50"))) == 1
