@@ -24,14 +24,18 @@ from tidal.service.services import restore_engine
 
 
 def test_seen_ids_add_layers_as_they_fill_and_never_forget_an_id() -> None:
-    seen = SeenIds(first_layer=10, false_positive_rate=0.01)
-    ids = [f"m-{n}" for n in range(500)]
+    seen = SeenIds(first_layer=100, false_positive_rate=0.01)
+    ids = [f"m-{n}" for n in range(3_100)]
     for message_id in ids:
         seen.add(message_id)
-    assert seen.layers >= 5  # 10 + 20 + 40 + 80 + 160 < 500
+    assert seen.layers == 5  # 100 + 200 + 400 + 800 + 1,600
     assert all(message_id in seen for message_id in ids)
-    strangers = sum(f"x-{n}" in seen for n in range(10_000))
-    assert strangers < 300  # the layers' rates add up to at most 2 %
+    strangers = sum(f"x-{n}" in seen for n in range(20_000))
+    # The layers' nominal rates add up to 2 %; the bits a filter gets are rounded, and
+    # which ids collide depends on the process's hash seed (about 1.6-2.2 % measured
+    # over seeds), so the bound leaves room. One layer of 100 ids holding 3,100 would
+    # answer yes to nearly every stranger.
+    assert strangers < 600
 
 
 @hypothesis_settings(max_examples=50, deadline=None)
