@@ -17,8 +17,8 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from tidal.engine.core.model import Conversation
+from tidal.service.http.problems import Problem
 from tidal.service.persistence.store import DurableStore
-from tidal.service.problems import Problem
 from tidal.service.tokens import Principal, Role, hash_token
 
 log = logging.getLogger("tidal.auth")

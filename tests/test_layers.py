@@ -125,7 +125,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 def test_the_import_graph_sees_the_imports_between_layers() -> None:
     # guards the tests below against passing on an empty graph (names read wrong)
     graph = import_graph(with_type_only=False)
-    assert "tidal.engine.core.engine" in graph["tidal.service.runtime"]
+    assert "tidal.engine.core.engine" in graph["tidal.service.running.runtime"]
     assert sum(len(targets) for targets in graph.values()) > 300
 
 
@@ -164,9 +164,9 @@ def test_imports_under_type_checking_are_marked_as_type_only() -> None:
     source = """
 from typing import TYPE_CHECKING
 if TYPE_CHECKING:
-    from tidal.service.app import create_app
+    from tidal.service.http.app import create_app
 import tidal.engine.core.model
 """
     found = dict(_imported_names(ast.parse(source), "tidal.engine.x", False, False))
-    assert found["tidal.service.app.create_app"] is True
+    assert found["tidal.service.http.app.create_app"] is True
     assert found["tidal.engine.core.model"] is False

@@ -8,7 +8,7 @@ the path takes, and an unknown path under `/v1/` is a 404 problem whatever the m
 The paths and methods are those of the OpenAPI document, so `Allow` and the document
 always agree. A body sent to an operation that takes one must be JSON
 (`application/json` or a `+json` type): anything else is a 415 problem, as on
-`POST /v1/messages` (`tidal.service.hot_route`).
+`POST /v1/messages` (`tidal.service.http.hot_route`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tidal.service.problems import Problem, problem_response
+from tidal.service.http.problems import Problem, problem_response
 
 API_PREFIX = "/v1/"
 

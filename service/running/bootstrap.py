@@ -1,9 +1,10 @@
 """What a running service is made of, and how it starts: restore, then serve.
 
 `start_services` opens the database, restores every conversation and agent, and what
-the engine needs to recognise a message it handled before (`tidal.service.handled_messages`),
-into a fresh engine (which fires overdue timers in deadline order), commits
-what that changed, and returns the parts the API needs. Blocking: run it off the loop.
+the engine needs to recognise a message it handled before
+(`tidal.service.persistence.handled_messages`), into a fresh engine (which fires
+overdue timers in deadline order), commits what that changed, and returns the parts
+the API needs. Blocking: run it off the loop.
 """
 
 from __future__ import annotations
@@ -19,16 +20,16 @@ from tidal.engine.core.clock import Clock, ManualClock
 from tidal.engine.core.engine import Engine
 from tidal.engine.core.model import MessageOutcome
 from tidal.service.auth import Authenticator
-from tidal.service.classifier_process import ClassifierProcess
-from tidal.service.clock import WallClock
+from tidal.service.classifier.process import ClassifierProcess
 from tidal.service.config import Settings
-from tidal.service.events import EventHub
-from tidal.service.handled_messages import RECENT_OUTCOMES, HandledMessages
 from tidal.service.metrics import Metrics
+from tidal.service.persistence.handled_messages import RECENT_OUTCOMES, HandledMessages
 from tidal.service.persistence.store import CommitBatch, DurableStore, RestoredState, StoredEvent
-from tidal.service.rules import ActiveRules, load_active_rules
-from tidal.service.runtime import Runtime, batch_from_changes
-from tidal.service.write_faults import StoreRewind
+from tidal.service.running.clock import WallClock
+from tidal.service.running.live_events import EventHub
+from tidal.service.running.rules import ActiveRules, load_active_rules
+from tidal.service.running.runtime import Runtime, batch_from_changes
+from tidal.service.running.write_faults import StoreRewind
 
 log = logging.getLogger("tidal.service")
 
@@ -64,7 +65,7 @@ async def start_classifier_process(
     settings: Settings, rules: ActiveRules, metrics: Metrics
 ) -> ClassifierProcess | None:
     """A helper process classifying for `rules`, or None when the settings want none or
-    it could not start (see `tidal.service.classifier_process`)."""
+    it could not start (see `tidal.service.classifier.process`)."""
     if not settings.classifier_process:
         return None
     try:
@@ -100,7 +101,7 @@ def restore_engine(
     """An engine holding everything the database holds, and its store.
 
     `message_ids` are the ids of every stored message; `read_outcome` reads one
-    message's outcome back from the database (see `tidal.service.handled_messages`).
+    message's outcome back from the database (see `tidal.service.persistence.handled_messages`).
     """
     memory = HandledMessages(read_outcome, recent=recent, expected_ids=state.message_count)
     for agent in state.agents:

@@ -13,8 +13,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tidal.service.http.problems import Problem, problem_response
 from tidal.service.metrics import Metrics
-from tidal.service.problems import Problem, problem_response
 
 access_log = logging.getLogger("tidal.access")
 log = logging.getLogger("tidal.app")

@@ -15,12 +15,17 @@ from tidal.engine.core.engine import Engine
 from tidal.engine.core.errors import UnknownAgent
 from tidal.engine.core.intents import Classification, Direction
 from tidal.engine.core.model import IncomingMessage, MessageOutcome, State
-from tidal.service.api.deps import ServicesDep, json_body_and_bearer, json_response, parse_json_body
-from tidal.service.api.schemas import ClassificationOut, ClassifyIn, MessageIn, MessageOut
 from tidal.service.auth import Caller, bearer_token, require_role
-from tidal.service.problems import Problem, problem_responses
-from tidal.service.rules import ActiveRules, CachedClassifier
-from tidal.service.services import Services
+from tidal.service.http.problems import Problem, problem_responses
+from tidal.service.http.routes.deps import (
+    ServicesDep,
+    json_body_and_bearer,
+    json_response,
+    parse_json_body,
+)
+from tidal.service.http.routes.schemas import ClassificationOut, ClassifyIn, MessageIn, MessageOut
+from tidal.service.running.bootstrap import Services
+from tidal.service.running.rules import ActiveRules, CachedClassifier
 from tidal.service.tokens import Role
 from tidal.service.views import classification_view, message_response
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from tidal.service.services import Services, start_classifier_process
+from tidal.service.running.bootstrap import Services, start_classifier_process
 
 log = logging.getLogger("tidal.classify")
 

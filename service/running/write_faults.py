@@ -6,7 +6,7 @@ every conversation and agent the group touched is read again from the database a
 fresh engine is built over them (`StoreRewind`). Then:
 
 - the database could not be read either: it is unreachable. The writer answers 503
-  until a read succeeds again (see `tidal.service.runtime`); nothing acknowledged is lost,
+  until a read succeeds again (see `tidal.service.running.runtime`); nothing acknowledged is lost,
   since answers are only given after their commit.
 - the database answers: something in the group is at fault (text it cannot store, a
   value a driver refuses, a bug). The runtime runs the group's requests again and
@@ -22,10 +22,10 @@ from typing import Protocol
 
 from tidal.engine.core.engine import Engine
 from tidal.engine.core.model import Agent, Conversation
-from tidal.service.handled_messages import HandledMessages
+from tidal.service.http.problems import Problem
 from tidal.service.persistence.faults import is_unavailable
+from tidal.service.persistence.handled_messages import HandledMessages
 from tidal.service.persistence.store import CommitBatch, StaleWriter, StoredEvent
-from tidal.service.problems import Problem
 
 #: seconds between two attempts to reach the database while it is unreachable
 PROBE_SECONDS = 1.0

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 
-from tidal.service.services import Services
+from tidal.service.running.bootstrap import Services
 
 log = logging.getLogger("tidal.timers")
 

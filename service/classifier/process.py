@@ -1,15 +1,15 @@
-"""The service's side of the classifier helper process (`tidal.service.classify_worker`).
+"""The service's side of the classifier helper process (`tidal.service.classifier.worker`).
 
 The helper only ever saves the service work; it decides nothing on its own:
 
 - It proves on start that it loaded the same files as the service's rule generation
   (`ActiveRules.fingerprint`); on a mismatch it is stopped and not used.
-- It serves one rule generation: `tidal.service.api.messages` asks it only while that
+- It serves one rule generation: `tidal.service.http.routes.messages` asks it only while that
   generation is active, and the engine thread classifies again, in-process, a message
   whose rules were swapped while the helper was answering.
 - If it dies, stops answering for `STALL_SECONDS` while answers are owed, or answers
   anything malformed, it is killed and every pending and later message is classified
-  in-process, until `tidal.service.classifier_upkeep` (or a rules reload) starts a new helper.
+  in-process, until `tidal.service.classifier.upkeep` (or a rules reload) starts a new helper.
 
 Texts asked for during one event-loop iteration go to the helper in one frame, so a
 busy service pays one pipe write and one read per batch rather than per message.
@@ -28,9 +28,9 @@ from typing import Any
 import orjson
 
 from tidal.engine.core.intents import Classification, Direction
-from tidal.service.classify_worker import LENGTH, decode, frame
+from tidal.service.classifier.worker import LENGTH, decode, frame
 from tidal.service.metrics import Metrics
-from tidal.service.rules import ActiveRules
+from tidal.service.running.rules import ActiveRules
 
 log = logging.getLogger("tidal.classify")
 
@@ -40,7 +40,7 @@ START_SECONDS = 120.0
 #: stuck; a frame of 64 texts of 64 KiB each takes about 2 s
 STALL_SECONDS = 10.0
 #: where the `service` and `engine` packages live: the helper runs the same code
-_CODE_ROOT = Path(__file__).resolve().parents[1]
+_CODE_ROOT = Path(__file__).resolve().parents[2]
 
 _Pending = list["asyncio.Future[Classification | None]"]
 
@@ -79,7 +79,7 @@ class ClassifierProcess:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "tidal.service.classify_worker",
+            "tidal.service.classifier.worker",
             str(rules.rules_dir.resolve()),
             str(rules.models_dir.resolve()),
             stdin=asyncio.subprocess.PIPE,

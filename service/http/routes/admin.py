@@ -11,13 +11,13 @@ from starlette.responses import Response
 from tidal.engine.classify.model import ModelRefused
 from tidal.engine.core.engine import Engine
 from tidal.engine.rulesio.errors import FilesInvalid
-from tidal.service.api.deps import ServicesDep, json_response
-from tidal.service.api.schemas import ClockIn, ClockOut, ReloadOut, TokenList, TokenOut
 from tidal.service.auth import Caller, require_role
+from tidal.service.http.problems import Problem, problem_responses
+from tidal.service.http.routes.deps import ServicesDep, json_response
+from tidal.service.http.routes.schemas import ClockIn, ClockOut, ReloadOut, TokenList, TokenOut
 from tidal.service.persistence.tokens import list_tokens, revoke_token
-from tidal.service.problems import Problem, problem_responses
-from tidal.service.rules import ActiveRules, load_active_rules
-from tidal.service.services import MANUAL_CLOCK_KEY, start_classifier_process
+from tidal.service.running.bootstrap import MANUAL_CLOCK_KEY, start_classifier_process
+from tidal.service.running.rules import ActiveRules, load_active_rules
 from tidal.service.tokens import Role
 
 router = APIRouter(tags=["admin"])

@@ -11,7 +11,7 @@ during a commit queue up and share the next one.
 Read-only jobs travel the same path (with nothing to write), so a read never sees
 state that is not yet durable.
 
-A commit that fails takes nothing down (`GroupCommitter`, `tidal.service.write_faults`):
+A commit that fails takes nothing down (`GroupCommitter`, `tidal.service.running.write_faults`):
 memory goes back to what the database holds, the requests at fault are answered with a
 problem and the others commit; while the database is unreachable every call answers
 503, and the engine thread tries it again every `PROBE_SECONDS` until it answers.
@@ -33,10 +33,10 @@ from typing import Any, Generic, TypeVar
 
 from tidal.engine.core.engine import Engine
 from tidal.engine.core.model import Changes
+from tidal.service.http.problems import Problem
 from tidal.service.metrics import Metrics
 from tidal.service.persistence.store import CommitBatch, StaleWriter, StoredEvent, event_rows_for
-from tidal.service.problems import Problem
-from tidal.service.write_faults import (
+from tidal.service.running.write_faults import (
     PROBE_SECONDS,
     Rewind,
     Touched,
@@ -93,8 +93,8 @@ def merge(batches: list[CommitBatch]) -> CommitBatch:
 class GroupCommitter:
     """Commits a group of tickets in one transaction, then reports the group done.
 
-    A failed commit never wedges the writer (see `tidal.service.write_faults`): memory is put
-    back to the database's state, then either the database is unreachable (`failure`
+    A failed commit never wedges the writer (see `tidal.service.running.write_faults`): memory
+    is put back to the database's state, then either the database is unreachable (`failure`
     is set until `recover` reaches it) or the group is run again and committed in
     halves until the requests at fault are alone; those are answered with a problem.
     Runs on the engine thread only.
@@ -220,7 +220,7 @@ class Runtime:
         """`on_committed` runs on the event loop after each commit; `on_durable` runs on
         the engine thread right after it, before the engine runs another job. `rewind`
         rebuilds the engine from the database after a failed commit (see
-        `tidal.service.write_faults`)."""
+        `tidal.service.running.write_faults`)."""
         self._engine = engine
         self._store = store
         self._metrics = metrics

@@ -6,10 +6,10 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from tidal.engine.core.engine import Engine
-from tidal.service.api.deps import ServicesDep, json_response
-from tidal.service.api.schemas import QueueOut
 from tidal.service.auth import Caller, require_role
-from tidal.service.problems import problem_responses
+from tidal.service.http.problems import problem_responses
+from tidal.service.http.routes.deps import ServicesDep, json_response
+from tidal.service.http.routes.schemas import QueueOut
 from tidal.service.tokens import Role
 from tidal.service.views import conversation_summary
 

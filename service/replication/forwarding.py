@@ -1,7 +1,7 @@
 """A replica that is not the database's writer forwards the API to the one that is.
 
 Every `tidal serve` on a database accepts every request. The one holding the writer lock
-(`tidal.service.writer_lock`) runs the engine and answers; the others pass each `/v1/*`
+(`tidal.service.replication.writer_lock`) runs the engine and answers; the others pass each `/v1/*`
 request on to it, at the address it advertised in `meta` when it became the writer,
 and stream its answer back unchanged: status, body, and for `GET /v1/events` the live
 stream itself. So an agent's desk connected to any replica sees the events the writer
@@ -22,8 +22,8 @@ import aiohttp
 from starlette.requests import ClientDisconnect
 from starlette.types import Message, Receive, Scope, Send
 
-from tidal.service.middleware import read_body
-from tidal.service.problems import Problem, problem_response
+from tidal.service.http.middleware import read_body
+from tidal.service.http.problems import Problem, problem_response
 
 log = logging.getLogger("tidal.forwarding")
 

@@ -1,7 +1,7 @@
 """Live events as Server-Sent Events: one agent's stream, and the supervisors' stream.
 
 Send `Last-Event-ID` (the last `id:` received) when reconnecting to get every event
-committed since, then live ones. See `tidal.service.events` for the wire format.
+committed since, then live ones. See `tidal.service.running.live_events` for the wire format.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from fastapi import APIRouter, Header, Path
 from starlette.responses import StreamingResponse
 
 from tidal.engine.core.engine import Engine
-from tidal.service.api.deps import ServicesDep
-from tidal.service.api.fields import Identifier
 from tidal.service.auth import Caller, require_agent_or, require_role
-from tidal.service.events import event_stream
+from tidal.service.http.problems import Problem, problem_responses
+from tidal.service.http.routes.deps import ServicesDep
+from tidal.service.http.routes.fields import Identifier
 from tidal.service.persistence.store import StoredEvent
-from tidal.service.problems import Problem, problem_responses
-from tidal.service.services import Services
+from tidal.service.running.bootstrap import Services
+from tidal.service.running.live_events import event_stream
 from tidal.service.tokens import Role
 
 router = APIRouter(tags=["events"])

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from tidal.service.api.deps import ServicesDep, json_response
-from tidal.service.api.schemas import HealthOut
+from tidal.service.http.routes.deps import ServicesDep, json_response
+from tidal.service.http.routes.schemas import HealthOut
 
 router = APIRouter(tags=["operations"])
 

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tidal.service.api.fields import Code, Identifier, StrictInt, Text, Timestamp
+from tidal.service.http.routes.fields import Code, Identifier, StrictInt, Text, Timestamp
 
 DirectionName = Literal["inbound", "outbound"]
 StateName = Literal["queued", "assigned", "inactive", "closed"]

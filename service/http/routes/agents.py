@@ -10,11 +10,11 @@ from starlette.responses import Response
 
 from tidal.engine.core.engine import Engine
 from tidal.engine.core.model import Agent, Conversation
-from tidal.service.api.deps import ServicesDep, json_response
-from tidal.service.api.fields import Identifier
-from tidal.service.api.schemas import AgentIn, AgentList, AgentOut, TakeOut, WorklistOut
 from tidal.service.auth import Caller, require_agent_or, require_role
-from tidal.service.problems import Problem, problem_responses
+from tidal.service.http.problems import Problem, problem_responses
+from tidal.service.http.routes.deps import ServicesDep, json_response
+from tidal.service.http.routes.fields import Identifier
+from tidal.service.http.routes.schemas import AgentIn, AgentList, AgentOut, TakeOut, WorklistOut
 from tidal.service.tokens import Role
 from tidal.service.views import agent_view, conversation_summary
 

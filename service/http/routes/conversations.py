@@ -10,11 +10,16 @@ from starlette.responses import Response
 
 from tidal.engine.core.engine import Engine
 from tidal.engine.core.model import Conversation, Priority, State
-from tidal.service.api.deps import ServicesDep, json_response
-from tidal.service.api.fields import Identifier
-from tidal.service.api.schemas import CloseIn, ConversationOut, ConversationSummary, InactivateIn
 from tidal.service.auth import Caller, require_conversation_access
-from tidal.service.problems import Problem, problem_responses
+from tidal.service.http.problems import Problem, problem_responses
+from tidal.service.http.routes.deps import ServicesDep, json_response
+from tidal.service.http.routes.fields import Identifier
+from tidal.service.http.routes.schemas import (
+    CloseIn,
+    ConversationOut,
+    ConversationSummary,
+    InactivateIn,
+)
 from tidal.service.tokens import Principal, Role
 from tidal.service.views import conversation_detail, conversation_summary
 

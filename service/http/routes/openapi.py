@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tidal.service.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES, problem_type
+from tidal.service.http.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPES, problem_type
 
 PROBLEM_REF = "#/components/schemas/ProblemDetail"
 #: FastAPI's own validation error schemas, which Tidal never sends

@@ -1,8 +1,8 @@
-"""The classifier helper process: `python -m tidal.service.classify_worker RULES MODELS`.
+"""The classifier helper process: `python -m tidal.service.classifier.worker RULES MODELS`.
 
 Classifying a text the cache has not seen is about a third of a message's CPU time in
 the service, and it is pure: the same rule and model files give the same answer in any
-process. `tidal.service.classifier_process` starts this helper beside the service, so that
+process. `tidal.service.classifier.process` starts this helper beside the service, so that
 work runs outside the service's GIL; this module is the helper's side and the wire
 format both sides share.
 
@@ -123,7 +123,7 @@ def _read_request(source: BinaryIO) -> Any:
 
 def serve(rules_dir: Path, models_dir: Path, source: BinaryIO, out: BinaryIO) -> None:
     """Load the files, prove which, then classify every request until `source` ends."""
-    from tidal.service.rules import CachedClassifier, load_active_rules
+    from tidal.service.running.rules import CachedClassifier, load_active_rules
 
     try:
         rules = load_active_rules(rules_dir, models_dir, generation=0)

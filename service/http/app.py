@@ -1,9 +1,10 @@
 """The app factory: `create_app(settings)` builds the FastAPI app.
 
 Nothing is opened at import or construction time: the lifespan takes the database's
-writer lock (`tidal.service.writer_lock`), then restores the engine and starts what runs it
-(`tidal.service.lifecycle`), and stops it again in order. Without the lock the app is a
-replica (`tidal.service.forwarding`) until it can take it.
+writer lock (`tidal.service.replication.writer_lock`), then restores the engine and
+starts what runs it (`tidal.service.running.lifecycle`), and stops it again in order.
+Without the lock the app is a replica (`tidal.service.replication.forwarding`) until it
+can take it.
 """
 
 from __future__ import annotations
@@ -24,41 +25,49 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
+from tidal.service.http.routes.deps import json_response
+from tidal.service.http.routes.openapi import document_errors
+from tidal.service.http.routes.operations import METRICS_MEDIA_TYPE
+from tidal.service.http.routes.schemas import MessageIn
 
 from tidal.engine.core.errors import EngineError
-from tidal.service.api import admin, agents, conversations, events, messages, operations, queue
-from tidal.service.api.deps import json_response
-from tidal.service.api.openapi import document_errors
-from tidal.service.api.operations import METRICS_MEDIA_TYPE
-from tidal.service.api.schemas import MessageIn
-from tidal.service.api_docs import add_api_docs
 from tidal.service.config import Settings
-from tidal.service.forwarding import Forwarder
-from tidal.service.hot_route import PATH as HOT_PATH
-from tidal.service.hot_route import MessageRoute
-from tidal.service.lifecycle import Running, activate, deactivate
-from tidal.service.metrics import Metrics
-from tidal.service.middleware import ServiceMiddleware, observe_request
-from tidal.service.persistence.faults import is_unavailable
-from tidal.service.persistence.store import DurableStore
-from tidal.service.problems import (
+from tidal.service.http.api_docs import add_api_docs
+from tidal.service.http.hot_route import PATH as HOT_PATH
+from tidal.service.http.hot_route import MessageRoute
+from tidal.service.http.middleware import ServiceMiddleware, observe_request
+from tidal.service.http.problems import (
     ENGINE_ERROR_STATUS,
     Problem,
     ProblemDetail,
     problem_handler,
     problem_response,
 )
-from tidal.service.route_check import RouteCheck
-from tidal.service.rules import ActiveRules
-from tidal.service.write_faults import unavailable
-from tidal.service.writer_lock import WriterLock, writer_lock_for
+from tidal.service.http.route_check import RouteCheck
+from tidal.service.http.routes import (
+    admin,
+    agents,
+    conversations,
+    events,
+    messages,
+    operations,
+    queue,
+)
+from tidal.service.metrics import Metrics
+from tidal.service.persistence.faults import is_unavailable
+from tidal.service.persistence.store import DurableStore
+from tidal.service.replication.forwarding import Forwarder
+from tidal.service.replication.writer_lock import WriterLock, writer_lock_for
+from tidal.service.running.lifecycle import Running, activate, deactivate
+from tidal.service.running.rules import ActiveRules
+from tidal.service.running.write_faults import unavailable
 
 log = logging.getLogger("tidal.app")
 #: how often a replica tries to take the writer lock (seconds)
 STANDBY_POLL_SECONDS = 1
 #: how long a replica whose takeover failed waits before it tries again (seconds)
 TAKEOVER_RETRY_SECONDS = 10
-DESK_DIR = Path(__file__).parent / "desk"
+DESK_DIR = Path(__file__).parents[1] / "desk"
 
 _STATUS_SLUGS = {
     400: "malformed-json",
@@ -227,11 +236,11 @@ def create_app(
 
 
 class TidalApp(FastAPI):
-    """The FastAPI app, with `POST /v1/messages` answered by `tidal.service.hot_route`.
+    """The FastAPI app, with `POST /v1/messages` answered by `tidal.service.http.hot_route`.
 
     Until it holds the database's writer lock (`running` is None) it is a replica:
-    `/v1/*` is forwarded to the writer (`tidal.service.forwarding`), `/healthz` answers 200
-    `{"status": "replica"}` while the writer is healthy and 503 `{"status": "standby"}`
+    `/v1/*` is forwarded to the writer (`tidal.service.replication.forwarding`), `/healthz`
+    answers 200 `{"status": "replica"}` while the writer is healthy and 503 `{"status": "standby"}`
     otherwise, `/metrics` shows its own metrics, and the desk's files are served as ever.
     """
 
@@ -242,7 +251,7 @@ class TidalApp(FastAPI):
     log_access = True
 
     def begin_stopping(self) -> None:
-        """A stop was asked for: start nothing new from now on (see `tidal.service.lifecycle`)."""
+        """A stop was asked for: start nothing new from now on (see `running.lifecycle`)."""
         if self.running is not None:
             self.running.services.stopping = True
 
