@@ -143,6 +143,37 @@ def test_the_engine_imports_neither_the_service_nor_the_simulator_nor_training()
     assert {module: targets for module, targets in upward.items() if targets} == {}
 
 
+#: the HTTP routes: they reach state through the running service and the use cases
+ROUTES = "tidal.service.http.routes"
+PERSISTENCE = "tidal.service.persistence"
+
+
+def routes_importing_persistence(graph: dict[str, set[str]]) -> dict[str, list[str]]:
+    """Each route module -> the persistence modules it imports itself."""
+    found = {
+        module: sorted(t for t in targets if t == PERSISTENCE or t.startswith(PERSISTENCE + "."))
+        for module, targets in graph.items()
+        if module == ROUTES or module.startswith(ROUTES + ".")
+    }
+    return {module: targets for module, targets in found.items() if targets}
+
+
+def test_no_http_route_imports_persistence() -> None:
+    # a route that reads or writes the database itself bypasses the engine thread, the
+    # group commit and the after-commit subscribers: it goes through
+    # tidal.service.running and tidal.service.handling instead
+    assert routes_importing_persistence(import_graph(with_type_only=True)) == {}
+
+
+def test_a_route_importing_persistence_is_found() -> None:
+    graph = import_graph(with_type_only=True)
+    assert any(module.startswith(ROUTES + ".") for module in graph)  # the routes are read
+    graph["tidal.service.http.routes.admin"] = {"tidal.service.persistence.tokens"}
+    assert routes_importing_persistence(graph) == {
+        "tidal.service.http.routes.admin": ["tidal.service.persistence.tokens"]
+    }
+
+
 def test_the_cycle_finder_sees_a_cycle_through_a_lazy_import(tmp_path: Path) -> None:
     source = """
 def later():

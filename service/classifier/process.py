@@ -4,7 +4,7 @@ The helper only ever saves the service work; it decides nothing on its own:
 
 - It proves on start that it loaded the same files as the service's rule generation
   (`ActiveRules.fingerprint`); on a mismatch it is stopped and not used.
-- It serves one rule generation: `tidal.service.http.routes.messages` asks it only while that
+- It serves one rule generation: `tidal.service.handling.classification` asks it only while that
   generation is active, and the engine thread classifies again, in-process, a message
   whose rules were swapped while the helper was answering.
 - If it dies, stops answering for `STALL_SECONDS` while answers are owed, or answers

@@ -1,4 +1,4 @@
-"""Keeps a classifier process running for as long as the settings want one.
+"""Starts a classifier process when the settings want one, and keeps it running.
 
 A helper that failed (`ClassifierProcess.alive` turned false: it died, stalled or
 answered garbage) or could not start is replaced after a pause. Each failure in a row
@@ -15,7 +15,11 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from tidal.service.running.bootstrap import Services, start_classifier_process
+from tidal.service.classifier.process import ClassifierProcess
+from tidal.service.config import Settings
+from tidal.service.metrics import Metrics
+from tidal.service.running.rules import ActiveRules
+from tidal.service.running.services import Services
 
 log = logging.getLogger("tidal.classify")
 
@@ -25,6 +29,20 @@ MAX_PAUSE_SECONDS = 300.0
 HEALTHY_SECONDS = 60.0
 #: how often the helper's state is looked at
 CHECK_SECONDS = 0.5
+
+
+async def start_classifier_process(
+    settings: Settings, rules: ActiveRules, metrics: Metrics
+) -> ClassifierProcess | None:
+    """A helper process classifying for `rules`, or None when the settings want none or
+    it could not start (see `tidal.service.classifier.process`)."""
+    if not settings.classifier_process:
+        return None
+    try:
+        return await ClassifierProcess.start(rules, metrics)
+    except Exception:  # e.g. no process could be made: the service runs without it
+        log.exception("classifier process not started; messages are classified in-process")
+        return None
 
 
 async def keep_classifier_process(services: Services) -> None:

@@ -1,15 +1,14 @@
 """The app factory: `create_app(settings)` builds the FastAPI app.
 
-Nothing is opened at import or construction time: the lifespan takes the database's
-writer lock (`tidal.service.replication.writer_lock`), then restores the engine and
-starts what runs it (`tidal.service.running.lifecycle`), and stops it again in order.
-Without the lock the app is a replica (`tidal.service.replication.forwarding`) until it
-can take it.
+Nothing is opened at import or construction time: the lifespan asks the writer election
+(`tidal.service.replication.takeover`) to make this service the database's writer, now or
+once the current writer stops; becoming the writer restores the engine and starts what
+runs it (`tidal.service.running.lifecycle`), and the lifespan's end stops it again in
+order. Until then the app is a replica (`tidal.service.replication.forwarding`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
@@ -17,7 +16,6 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-import anyio
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -25,10 +23,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
-from tidal.service.http.routes.deps import json_response
-from tidal.service.http.routes.openapi import document_errors
-from tidal.service.http.routes.operations import METRICS_MEDIA_TYPE
-from tidal.service.http.routes.schemas import MessageIn
 
 from tidal.engine.core.errors import EngineError
 from tidal.service.config import Settings
@@ -53,20 +47,19 @@ from tidal.service.http.routes import (
     operations,
     queue,
 )
+from tidal.service.http.routes.deps import json_response
+from tidal.service.http.routes.openapi import document_errors
+from tidal.service.http.routes.operations import METRICS_MEDIA_TYPE
+from tidal.service.http.routes.schemas import MessageIn
 from tidal.service.metrics import Metrics
 from tidal.service.persistence.faults import is_unavailable
-from tidal.service.persistence.store import DurableStore
 from tidal.service.replication.forwarding import Forwarder
-from tidal.service.replication.writer_lock import WriterLock, writer_lock_for
+from tidal.service.replication.takeover import STANDBY_POLL_SECONDS, WriterElection
 from tidal.service.running.lifecycle import Running, activate, deactivate
 from tidal.service.running.rules import ActiveRules
 from tidal.service.running.write_faults import unavailable
 
 log = logging.getLogger("tidal.app")
-#: how often a replica tries to take the writer lock (seconds)
-STANDBY_POLL_SECONDS = 1
-#: how long a replica whose takeover failed waits before it tries again (seconds)
-TAKEOVER_RETRY_SECONDS = 10
 DESK_DIR = Path(__file__).parents[1] / "desk"
 
 _STATUS_SLUGS = {
@@ -137,64 +130,23 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         assert isinstance(app, TidalApp)
-        lock = writer_lock_for(settings.db_url)
-        takeover: asyncio.Task[None] | None = None
-        reader: DurableStore | None = None
-        if await anyio.to_thread.run_sync(lock.try_acquire):
-            try:
-                await _become_writer(app)
-            except BaseException:
-                await anyio.to_thread.run_sync(lock.release)
-                raise
-        else:
-            log.warning(
-                "replica: another Tidal service writes this database; this one forwards "
-                "the API to it and takes over when it stops"
-            )
-            reader = DurableStore(settings.db_url)
-            app.forwarder = Forwarder(
-                reader.writer_address,
-                settings.advertise_url,
-                max_body_bytes=settings.max_body_bytes,
-                retry_after_seconds=STANDBY_POLL_SECONDS,
-            )
-            takeover = asyncio.create_task(_take_over(app, lock), name="tidal-takeover")
+
+        async def become_writer() -> None:
+            running = await activate(settings, metrics, rules)
+            app.state.services = running.services
+            app.running = running
+
+        election = WriterElection(settings, metrics, become_writer)
+        await election.enter()
+        app.forwarder = election.forwarder
         try:
             yield
         finally:
-            if takeover is not None:
-                takeover.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await takeover
+            await election.stop_taking_over()
             if app.running is not None:
                 running, app.running = app.running, None
                 await deactivate(running)
-            if app.forwarder is not None:
-                await app.forwarder.aclose()
-            if reader is not None:
-                reader.close()
-            metrics.writer.set(0)
-            await anyio.to_thread.run_sync(lock.release)
-
-    async def _become_writer(app: TidalApp) -> None:
-        running = await activate(settings, metrics, rules)
-        app.state.services = running.services
-        app.running = running
-        metrics.writer.set(1)
-
-    async def _take_over(app: TidalApp, lock: WriterLock) -> None:
-        while True:
-            while not await anyio.to_thread.run_sync(lock.try_acquire):
-                await asyncio.sleep(STANDBY_POLL_SECONDS)
-            log.warning("the database's writer stopped: this service takes over")
-            try:
-                await _become_writer(app)
-                return
-            except Exception:
-                # let another replica try first; this one keeps forwarding meanwhile
-                log.exception("taking over failed; trying again later")
-                await anyio.to_thread.run_sync(lock.release)
-                await asyncio.sleep(TAKEOVER_RETRY_SECONDS)
+            await election.leave()
 
     app = TidalApp(
         title="Tidal",
@@ -205,7 +157,7 @@ def create_app(
         "`Authorization: Bearer <token>`.",
         lifespan=lifespan,
         exception_handlers=_all_error_handlers(),
-        docs_url=None,  # FastAPI's page loads Swagger UI from a CDN: see service.api_docs
+        docs_url=None,  # FastAPI's page loads Swagger UI from a CDN: see http.api_docs
         redoc_url=None,
     )
     for module in (messages, conversations, agents, queue, events, admin, operations):
@@ -360,7 +312,7 @@ def _add_problem_schema(app: FastAPI) -> None:
         schema = original()
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components.setdefault("ProblemDetail", ProblemDetail.model_json_schema())
-        # bodies of routes that parse them themselves (see api.deps.parse_json_body)
+        # bodies of routes that parse them themselves (see routes.deps.parse_json_body)
         for model in (MessageIn,):
             extra = model.model_json_schema(ref_template="#/components/schemas/{model}")
             for name, definition in extra.pop("$defs", {}).items():

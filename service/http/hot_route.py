@@ -4,7 +4,7 @@ Every message of a contact center passes through this one route. Through the
 framework, its requests crossed about a dozen layers (error and telemetry
 middleware, body limits, routing, request and response objects, each wrapping
 `send`), which cost as much CPU as classifying the message. Here the request goes
-straight from the server to `tidal.service.http.routes.messages.accept_message`, with the same
+straight from the server to `tidal.service.handling.accept.accept_message`, with the same
 behaviour as every other route: the body limit (413 before reading when declared,
 while reading otherwise), problem+json errors from the app's own handlers, request
 metrics and the access log. The FastAPI route of the same path documents it in the
@@ -20,8 +20,8 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
-from tidal.service.http.routes.messages import accept_message
 
+from tidal.service.handling.accept import accept_message
 from tidal.service.http.middleware import (
     content_length,
     internal_problem,
@@ -32,7 +32,7 @@ from tidal.service.http.middleware import (
 from tidal.service.http.problems import problem_response
 from tidal.service.http.route_check import content_type_of, is_json, unsupported_media_type
 from tidal.service.metrics import Metrics
-from tidal.service.running.bootstrap import Services
+from tidal.service.running.services import Services
 
 PATH = "/v1/messages"
 log = logging.getLogger("tidal.app")

@@ -1,92 +1,36 @@
-"""What a running service is made of, and how it starts: restore, then serve.
+"""How a running service starts: restore, then serve.
 
 `start_services` opens the database, restores every conversation and agent, and what
 the engine needs to recognise a message it handled before
-(`tidal.service.persistence.handled_messages`), into a fresh engine (which fires
-overdue timers in deadline order), commits what that changed, and returns the parts
-the API needs. Blocking: run it off the loop.
+(`tidal.service.persistence.handled_messages`), into a fresh engine (which fires overdue
+timers in deadline order), commits what that changed, registers what happens after each
+commit (`tidal.service.running.after_commit`) and returns the parts the API needs
+(`tidal.service.running.services`). Blocking: run it off the loop.
 """
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import datetime
 
-from tidal.engine.core.clock import Clock, ManualClock
+from tidal.engine.core.clock import Clock
 from tidal.engine.core.engine import Engine
 from tidal.engine.core.model import MessageOutcome
 from tidal.service.auth import Authenticator
-from tidal.service.classifier.process import ClassifierProcess
 from tidal.service.config import Settings
 from tidal.service.metrics import Metrics
 from tidal.service.persistence.handled_messages import RECENT_OUTCOMES, HandledMessages
-from tidal.service.persistence.store import CommitBatch, DurableStore, RestoredState, StoredEvent
-from tidal.service.running.clock import WallClock
+from tidal.service.persistence.store import DurableStore, RestoredState
+from tidal.service.running.after_commit import after_commit
+from tidal.service.running.clock import make_clock
 from tidal.service.running.live_events import EventHub
 from tidal.service.running.rules import ActiveRules, load_active_rules
 from tidal.service.running.runtime import Runtime, batch_from_changes
+from tidal.service.running.services import Services
 from tidal.service.running.write_faults import StoreRewind
 
 log = logging.getLogger("tidal.service")
-
-#: meta key under which a manual clock's time survives restarts
-MANUAL_CLOCK_KEY = "manual_clock_now"
-
-
-@dataclass
-class Services:
-    """The parts of one running service (one per app)."""
-
-    settings: Settings
-    store: DurableStore
-    runtime: Runtime
-    hub: EventHub
-    metrics: Metrics
-    auth: Authenticator
-    clock: Clock
-    manual_clock: ManualClock | None
-    rules: ActiveRules
-    reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    #: the engine's store: which message ids were handled (engine thread only)
-    handled_messages: HandledMessages | None = None
-    #: classifies for one generation of `rules` in another process (None: the engine
-    #: thread classifies every message)
-    classifier_process: ClassifierProcess | None = None
-    #: set once the service began to stop (a signal, or the lifespan ending): nothing
-    #: new is started from then on, such as a replacement classifier process
-    stopping: bool = False
-
-
-async def start_classifier_process(
-    settings: Settings, rules: ActiveRules, metrics: Metrics
-) -> ClassifierProcess | None:
-    """A helper process classifying for `rules`, or None when the settings want none or
-    it could not start (see `tidal.service.classifier.process`)."""
-    if not settings.classifier_process:
-        return None
-    try:
-        return await ClassifierProcess.start(rules, metrics)
-    except Exception:  # e.g. no process could be made: the service runs without it
-        log.exception("classifier process not started; messages are classified in-process")
-        return None
-
-
-def make_clock(settings: Settings, state: RestoredState) -> tuple[Clock, ManualClock | None]:
-    """The wall clock, or a manual clock resuming the time stored by the last run."""
-    if settings.clock == "wall":
-        return WallClock(), None
-    stored = state.meta.get(MANUAL_CLOCK_KEY)
-    # resume where the last run stopped, or later when told to start later
-    candidates = [datetime.fromisoformat(stored)] if stored is not None else []
-    if settings.clock_start is not None:
-        candidates.append(settings.clock_start)
-    start = max(candidates) if candidates else WallClock().now()
-    manual = ManualClock(start)
-    return manual, manual
 
 
 def restore_engine(
@@ -153,27 +97,17 @@ def start_services(
             "timer_events": len(fired.events),
         },
     )
-
-    def on_committed(events: list[StoredEvent], _batch: CommitBatch) -> None:
-        if events:
-            hub.publish(events)
-
     # what was restored lives as long as the process: keep it out of collector passes
     gc.freeze()
 
-    def on_durable(batch: CommitBatch) -> None:
-        memory.confirm(outcome.message_id for outcome, _response in batch.messages)
-
-    def on_rewound(rebuilt: Engine) -> None:
-        metrics.track(rebuilt.conversations(), rebuilt.agents())
-
+    subscribers = after_commit(memory, hub, metrics)
     runtime = Runtime(
         engine,
         store,
         metrics,
-        rewind=StoreRewind(store, memory, on_rewound),
-        on_committed=on_committed,
-        on_durable=on_durable,
+        rewind=StoreRewind(store, memory, subscribers.rewound),
+        on_committed=subscribers.committed,
+        on_durable=subscribers.durable,
         max_batch=settings.max_commit_batch,
     )
     return Services(

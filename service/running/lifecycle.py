@@ -3,8 +3,8 @@
 `activate` restores the engine from the database (while the classifier process loads
 its rules and models), starts the engine thread (which also commits), the timer task
 (on the wall clock) and the classifier upkeep; `deactivate` stops them again, finishing
-every accepted request first. `tidal.service.http.app` calls them once this process holds the
-database's writer lock (`tidal.service.replication.writer_lock`).
+every accepted request first. The app (`tidal.service.http.app`) calls them once this
+process holds the database's writer lock (`tidal.service.replication.takeover`).
 """
 
 from __future__ import annotations
@@ -16,16 +16,12 @@ from dataclasses import dataclass, field
 import anyio
 
 from tidal.service.classifier.process import ClassifierProcess
-from tidal.service.classifier.upkeep import keep_classifier_process
+from tidal.service.classifier.upkeep import keep_classifier_process, start_classifier_process
 from tidal.service.config import Settings
 from tidal.service.metrics import Metrics
-from tidal.service.running.bootstrap import (
-    Services,
-    start_classifier_process,
-    start_services,
-    stop_services,
-)
+from tidal.service.running.bootstrap import start_services, stop_services
 from tidal.service.running.rules import ActiveRules
+from tidal.service.running.services import Services
 from tidal.service.running.timers import run_timers
 
 #: seconds the classifier process may take to end at shutdown before it is killed

@@ -12,6 +12,10 @@ Wire format (one SSE message per audit-trail event):
            "agent_id": "a-1", "reason": "least_loaded", "message_id": "m-1", "data": {}}
 
 Idle streams get a `: heartbeat` comment line every `heartbeat_seconds`.
+
+Who publishes here: only `PublishLiveEvents` (`tidal.service.running.after_commit`), the
+subscriber `tidal.service.running.bootstrap` registers with the runtime for after each
+commit. Who reads: `tidal.service.running.event_streams`, behind the SSE routes.
 """
 
 from __future__ import annotations

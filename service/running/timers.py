@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 
-from tidal.service.running.bootstrap import Services
+from tidal.service.running.services import Services
 
 log = logging.getLogger("tidal.timers")
 

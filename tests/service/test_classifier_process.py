@@ -42,8 +42,8 @@ from tidal.service.classifier.process import ClassifierProcess
 from tidal.service.http.app import TidalApp, create_app
 from tidal.service.metrics import Metrics
 from tidal.service.persistence import schema
-from tidal.service.running.bootstrap import Services
 from tidal.service.running.rules import ActiveRules, CachedClassifier, load_active_rules
+from tidal.service.running.services import Services
 from tidal.service.views import classification_view
 
 pytestmark = pytest.mark.timeout(300)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from tests.service.conftest import T0, Api
 from tidal.service.http.routes.schemas import (
     AgentList,
     AgentOut,
@@ -13,8 +14,6 @@ from tidal.service.http.routes.schemas import (
     TakeOut,
     WorklistOut,
 )
-
-from tests.service.conftest import T0, Api
 
 
 def _get(api: Api, path: str, who: str = "supervisor") -> dict:  # type: ignore[type-arg]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from tidal.service.http.routes.schemas import EventOut
 
 from tests.service.conftest import Api
 from tests.service.sse import SseReader
+from tidal.service.http.routes.schemas import EventOut
 
 # a stream that never delivers what a test waits for must fail, not hang
 pytestmark = pytest.mark.timeout(60)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tidal.service.http.routes.schemas import ClassificationOut, MessageOut
 
 from tests.service.conftest import Api
+from tidal.service.http.routes.schemas import ClassificationOut, MessageOut
 
 PROBLEM = "application/problem+json"
 

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
 
-from tidal.service.running.bootstrap import Services
+from tidal.service.running.services import Services
 
 
 async def get_services(request: Request) -> Services:

@@ -1,16 +1,15 @@
 """Live events as Server-Sent Events: one agent's stream, and the supervisors' stream.
 
 Send `Last-Event-ID` (the last `id:` received) when reconnecting to get every event
-committed since, then live ones. See `tidal.service.running.live_events` for the wire format.
+committed since, then live ones (`tidal.service.running.event_streams`). See
+`tidal.service.running.live_events` for the wire format.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-import anyio
 from fastapi import APIRouter, Header, Path
 from starlette.responses import StreamingResponse
 
@@ -19,13 +18,11 @@ from tidal.service.auth import Caller, require_agent_or, require_role
 from tidal.service.http.problems import Problem, problem_responses
 from tidal.service.http.routes.deps import ServicesDep
 from tidal.service.http.routes.fields import Identifier
-from tidal.service.persistence.store import StoredEvent
-from tidal.service.running.bootstrap import Services
-from tidal.service.running.live_events import event_stream
+from tidal.service.running.event_streams import live_event_stream
+from tidal.service.running.services import Services
 from tidal.service.tokens import Role
 
 router = APIRouter(tags=["events"])
-PAGE = 500
 
 _SSE_DOC: dict[int | str, dict[str, Any]] = {
     200: {
@@ -56,30 +53,8 @@ def _last_event_id(value: str | None) -> int | None:
 
 
 def _stream(services: Services, agent_id: str | None, last_id: int | None) -> StreamingResponse:
-    def read_page(after: int) -> list[StoredEvent]:
-        return services.store.events_after(after, agent_id=agent_id, limit=PAGE)
-
-    async def backlog(after: int) -> AsyncIterator[list[StoredEvent]]:
-        while True:
-            page = await anyio.to_thread.run_sync(read_page, after)
-            if page:
-                yield page
-                after = page[-1].id
-            if len(page) < PAGE:
-                return
-
-    async def body() -> AsyncIterator[bytes]:
-        services.metrics.sse_streams.inc()
-        try:
-            async for chunk in event_stream(
-                services.hub, agent_id, last_id, backlog, services.settings.heartbeat_seconds
-            ):
-                yield chunk
-        finally:
-            services.metrics.sse_streams.dec()
-
     return StreamingResponse(
-        body(),
+        live_event_stream(services, agent_id, last_id),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
