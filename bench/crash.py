@@ -55,10 +55,10 @@ from tests.service.conftest import helper_processes, serve_process  # noqa: E402
 from tidal.engine.core.engine import Engine  # noqa: E402
 from tidal.engine.core.store import InMemoryStore  # noqa: E402
 from tidal.engine.rulesio.bundle import load_engine_rules  # noqa: E402
-from tidal.service.clock import WallClock  # noqa: E402
 from tidal.service.config import sqlite_url  # noqa: E402
 from tidal.service.persistence import schema  # noqa: E402
 from tidal.service.persistence.store import DurableStore  # noqa: E402
+from tidal.service.running.clock import WallClock  # noqa: E402
 from tidal.service.tokens import Role  # noqa: E402
 
 TEXTS = [

@@ -19,7 +19,7 @@ slows a run down.
 `--classifier-process off` runs Tidal without its classifier helper process (`on`
 forces it; by default `tidal serve` decides, on when two cores are available).
 `--via-replica` starts a second `tidal serve` on the same database and sends the load
-to it: it forwards every request to the first, the writer (`service/forwarding.py`).
+to it: it forwards every request to the first, the writer (`service/replication/forwarding.py`).
 
 Run: .venv/bin/python bench/http.py [--messages 6000] [--clients 64] [--rounds 2]
      [--classifier-process on|off] [--via-replica] [--models DIR]

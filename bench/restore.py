@@ -8,7 +8,7 @@ twice in the same process:
 
 - Tidal: what `tidal serve` does on start (`load_state` + `restore_engine`): every
   conversation and agent, the latest `recent_outcomes` outcomes, and a Bloom filter of
-  every message id (`service/handled_messages.py`);
+  every message id (`service/persistence/handled_messages.py`);
 - baseline: every message's outcome decoded and kept in memory, which is what the
   service did before the filter, and what any store that keeps all outcomes does.
 
@@ -43,13 +43,13 @@ from tidal.engine.core.intents import Alternative, Classification  # noqa: E402
 from tidal.engine.core.model import IncomingMessage, MessageOutcome  # noqa: E402
 from tidal.engine.rulesio.bundle import load_engine_rules  # noqa: E402
 from tidal.service.config import sqlite_url  # noqa: E402
-from tidal.service.handled_messages import RECENT_OUTCOMES  # noqa: E402
 from tidal.service.persistence import schema  # noqa: E402
 from tidal.service.persistence.codec import loads  # noqa: E402
+from tidal.service.persistence.handled_messages import RECENT_OUTCOMES  # noqa: E402
 from tidal.service.persistence.store import DurableStore, RestoredState  # noqa: E402
-from tidal.service.rules import ActiveRules  # noqa: E402
-from tidal.service.runtime import batch_from_changes  # noqa: E402
-from tidal.service.services import restore_engine  # noqa: E402
+from tidal.service.running.bootstrap import restore_engine  # noqa: E402
+from tidal.service.running.rules import ActiveRules  # noqa: E402
+from tidal.service.running.runtime import batch_from_changes  # noqa: E402
 from tidal.service.views import message_response  # noqa: E402
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)

@@ -17,8 +17,9 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from tidal.engine.core.model import Conversation
+from tidal.service.http.problems import Problem
 from tidal.service.persistence.store import DurableStore
-from tidal.service.problems import Problem
+from tidal.service.persistence.tokens import TokenInfo, list_tokens, revoke_token
 from tidal.service.tokens import Principal, Role, hash_token
 
 log = logging.getLogger("tidal.auth")
@@ -78,6 +79,17 @@ class Authenticator:
             raise Problem("unauthorized", "unknown or revoked token")
         self._known[digest] = _Checked(found, now)
         return found
+
+    async def tokens(self) -> list[TokenInfo]:
+        """Every token of the database, secrets aside (`GET /v1/admin/tokens`)."""
+        return await anyio.to_thread.run_sync(list_tokens, self._store.engine)
+
+    async def revoke(self, token_id: int) -> TokenInfo | None:
+        """Revoke a token in the database and refuse it here at once; None: no such token."""
+        revoked = await anyio.to_thread.run_sync(revoke_token, self._store.engine, token_id)
+        if revoked is not None:
+            self.refuse(token_id)
+        return revoked
 
     def refuse(self, token_id: int) -> None:
         """Refuse a token from now on (it was revoked through this service)."""

@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from tidal.service.handled_messages import RECENT_OUTCOMES
+from tidal.service.persistence.handled_messages import RECENT_OUTCOMES
 
 ClockMode = Literal["wall", "manual"]
 
@@ -41,18 +41,20 @@ class Settings:
     #: the most engine calls committed in one transaction
     max_commit_batch: int = 1024
     #: durable message outcomes kept in memory for quick duplicate answers (older
-    #: duplicates are recognised through `tidal.service.handled_messages`' filter and database)
+    #: duplicates are recognised through the filter and database of
+    #: `tidal.service.persistence.handled_messages`)
     recent_outcomes: int = RECENT_OUTCOMES
     max_text_bytes: int = MAX_TEXT_BYTES
     max_body_bytes: int = MAX_BODY_BYTES
     #: the base URL where the other replicas on this database reach this service when it
-    #: is the writer (`tidal.service.forwarding`); None: they cannot, and answer 503 meanwhile
+    #: is the writer (`tidal.service.replication.forwarding`); None: they cannot, and
+    #: answer 503 meanwhile
     advertise_url: str | None = None
     #: serve the desk's static files at `/` and `/desk/`
     serve_desk: bool = True
     #: how many recent decisions and events GET /v1/conversations/{id} shows
     recent_limit: int = 20
-    #: classify in a helper process beside the service's own (`tidal.service.classifier_process`):
+    #: classify in a helper process beside the service's own (`tidal.service.classifier.process`):
     #: another CPU core does about a third of each message's work. `tidal serve` turns it
     #: on when the machine has two cores or more; off here, so tests opt in
     classifier_process: bool = False

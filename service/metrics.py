@@ -15,7 +15,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from tidal.engine.core.model import Agent, Conversation, State
-from tidal.service.handled_messages import HandledMessages
+from tidal.service.persistence.handled_messages import HandledMessages
 from tidal.service.persistence.store import CommitBatch
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)

@@ -1,4 +1,4 @@
-"""Domain records rendered as the API's JSON (shapes in `tidal.service.api.schemas`)."""
+"""Domain records rendered as the API's JSON (shapes in `tidal.service.http.routes.schemas`)."""
 
 from __future__ import annotations
 

@@ -98,3 +98,35 @@ def test_nothing_points_at_design_notes_outside_the_repository() -> None:
         if outside.search(line)
     ]
     assert offenders == []
+
+
+FENCED = re.compile(r"```.*?```", re.DOTALL)
+INLINE_CODE = re.compile(r"`([^`\n]+)`")
+#: a repository path as written in a diagram: it starts with a top-level folder
+DIAGRAM_PATH = re.compile(r"(?<![\w/.-])([a-z_]+/[\w./-]*)")
+
+
+def repository_paths(markdown: str) -> list[str]:
+    """The repository paths a page names: backticked ones (`service/http/app.py`) and
+    those its diagrams write out. `/v1/...` and `METHOD /path` are API paths, not files."""
+    found = []
+    for block in FENCED.findall(markdown):
+        found.extend(p for p in DIAGRAM_PATH.findall(block) if (ROOT / p.split("/")[0]).is_dir())
+    for code in INLINE_CODE.findall(FENCED.sub("", markdown)):
+        if "/" in code and " " not in code and not code.startswith(("/", "http")):
+            found.append(code)
+    return found
+
+
+def test_every_path_the_architecture_page_names_exists() -> None:
+    page = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    paths = repository_paths(page)
+    assert len(paths) > 20  # the page is read as intended
+    assert [path for path in paths if not (ROOT / path).exists()] == []
+
+
+def test_a_missing_path_on_the_architecture_page_would_be_seen() -> None:
+    page = "See `service/nowhere.py`.\n```\n  service/http/  engine/gone/\n```\n"
+    paths = repository_paths(page)
+    assert paths == ["service/http/", "engine/gone/", "service/nowhere.py"]
+    assert not (ROOT / "service/nowhere.py").exists()

@@ -125,7 +125,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 def test_the_import_graph_sees_the_imports_between_layers() -> None:
     # guards the tests below against passing on an empty graph (names read wrong)
     graph = import_graph(with_type_only=False)
-    assert "tidal.engine.core.engine" in graph["tidal.service.runtime"]
+    assert "tidal.engine.core.engine" in graph["tidal.service.running.runtime"]
     assert sum(len(targets) for targets in graph.values()) > 300
 
 
@@ -141,6 +141,37 @@ def test_the_engine_imports_neither_the_service_nor_the_simulator_nor_training()
         if layer(module) == "engine"
     }
     assert {module: targets for module, targets in upward.items() if targets} == {}
+
+
+#: the HTTP routes: they reach state through the running service and the use cases
+ROUTES = "tidal.service.http.routes"
+PERSISTENCE = "tidal.service.persistence"
+
+
+def routes_importing_persistence(graph: dict[str, set[str]]) -> dict[str, list[str]]:
+    """Each route module -> the persistence modules it imports itself."""
+    found = {
+        module: sorted(t for t in targets if t == PERSISTENCE or t.startswith(PERSISTENCE + "."))
+        for module, targets in graph.items()
+        if module == ROUTES or module.startswith(ROUTES + ".")
+    }
+    return {module: targets for module, targets in found.items() if targets}
+
+
+def test_no_http_route_imports_persistence() -> None:
+    # a route that reads or writes the database itself bypasses the engine thread, the
+    # group commit and the after-commit subscribers: it goes through
+    # tidal.service.running and tidal.service.handling instead
+    assert routes_importing_persistence(import_graph(with_type_only=True)) == {}
+
+
+def test_a_route_importing_persistence_is_found() -> None:
+    graph = import_graph(with_type_only=True)
+    assert any(module.startswith(ROUTES + ".") for module in graph)  # the routes are read
+    graph["tidal.service.http.routes.admin"] = {"tidal.service.persistence.tokens"}
+    assert routes_importing_persistence(graph) == {
+        "tidal.service.http.routes.admin": ["tidal.service.persistence.tokens"]
+    }
 
 
 def test_the_cycle_finder_sees_a_cycle_through_a_lazy_import(tmp_path: Path) -> None:
@@ -164,9 +195,9 @@ def test_imports_under_type_checking_are_marked_as_type_only() -> None:
     source = """
 from typing import TYPE_CHECKING
 if TYPE_CHECKING:
-    from tidal.service.app import create_app
+    from tidal.service.http.app import create_app
 import tidal.engine.core.model
 """
     found = dict(_imported_names(ast.parse(source), "tidal.engine.x", False, False))
-    assert found["tidal.service.app.create_app"] is True
+    assert found["tidal.service.http.app.create_app"] is True
     assert found["tidal.engine.core.model"] is False

@@ -1,7 +1,7 @@
 """Clocks. The engine never reads the wall clock: it asks an injected `Clock`.
 
 `ManualClock` drives tests, simulation and replay; the service supplies a wall clock
-from outside the core (see `tidal.service.clock`).
+from outside the core (see `tidal.service.running.clock`).
 """
 
 from __future__ import annotations

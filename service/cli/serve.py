@@ -25,7 +25,7 @@ class ClockChoice(StrEnum):
 #: allocations between young-generation collections (CPython's default is 700)
 GC_YOUNG_THRESHOLD = 50_000
 #: seconds a stop waits for requests in flight before cancelling them; the whole stop
-#: takes at most about this plus `tidal.service.lifecycle`'s bounds (a few seconds)
+#: takes at most about this plus `tidal.service.running.lifecycle`'s bounds (a few seconds)
 GRACEFUL_SECONDS = 5
 
 
@@ -49,7 +49,7 @@ def usable_cores() -> int:
 
 def parse_moment(text: str) -> datetime:
     """An ISO 8601 moment; naive ones are taken as UTC. Bad input is a usage error."""
-    from tidal.service.api.fields import timestamp_problem
+    from tidal.service.http.routes.fields import timestamp_problem
 
     try:
         moment = datetime.fromisoformat(text)
@@ -177,12 +177,12 @@ def serve(
 
     from tidal.engine.classify.model import ModelRefused
     from tidal.engine.rulesio.errors import FilesInvalid
-    from tidal.service.app import create_app
     from tidal.service.config import Settings
+    from tidal.service.http.app import create_app
+    from tidal.service.http.stopping_server import serve as serve_until_stopped
     from tidal.service.logging import configure_logging
     from tidal.service.persistence.store import DurableStore
-    from tidal.service.rules import load_active_rules
-    from tidal.service.stopping_server import serve as serve_until_stopped
+    from tidal.service.running.rules import load_active_rules
     from tidal.service.tokens import Role
 
     start = parse_moment(clock_start) if clock_start is not None else None

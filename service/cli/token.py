@@ -30,8 +30,8 @@ def create(
     label: Annotated[str | None, typer.Option(help="A note on what the token is for.")] = None,
 ) -> None:
     """Create a token and print it alone on the last line (works on a new database too)."""
-    from tidal.service.api.fields import ID_MAX_CHARS, ID_RULE, is_identifier
     from tidal.service.cli.serve import database_url
+    from tidal.service.http.routes.fields import ID_MAX_CHARS, ID_RULE, is_identifier
     from tidal.service.persistence.store import DurableStore
     from tidal.service.tokens import Role
 

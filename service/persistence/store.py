@@ -88,7 +88,7 @@ class CommitBatch:
 
 #: `meta` key of the writer epoch (PostgreSQL; see `DurableStore.claim_writer`)
 WRITER_EPOCH_KEY = "writer_epoch"
-#: `meta` key of the base URL where the writer answers (see `tidal.service.forwarding`)
+#: `meta` key of the base URL where the writer answers (see `tidal.service.replication.forwarding`)
 WRITER_ADDRESS_KEY = "writer_address"
 
 

@@ -34,7 +34,7 @@ import httpx
 
 from tests.service.conftest import RULES_DIR, LiveServer, issue_tokens, manual_settings, table_rules
 from tidal.engine.rulesio.bundle import load_engine_rules
-from tidal.service.app import create_app
+from tidal.service.http.app import create_app
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 ROLES = ("service", "supervisor", "a-1", "admin")

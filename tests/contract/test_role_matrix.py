@@ -18,7 +18,7 @@ import pytest
 
 from tests.service.conftest import T0, LiveServer, issue_tokens, manual_settings, table_rules
 from tidal.engine.rulesio.bundle import EngineRules
-from tidal.service.app import create_app
+from tidal.service.http.app import create_app
 from tidal.service.persistence.store import DurableStore
 from tidal.service.persistence.tokens import revoke_token
 from tidal.service.tokens import Role, hash_token

@@ -27,8 +27,8 @@ from tests.service.conftest import Api, LiveServer, issue_tokens, manual_setting
 from tests.service.databases import database
 from tests.service.state import differences, stored_message_ids
 from tidal.engine.rulesio.bundle import EngineRules
-from tidal.service.app import create_app
 from tidal.service.config import MAX_TEXT_BYTES
+from tidal.service.http.app import create_app
 
 EXAMPLES = int(os.environ.get("TIDAL_FUZZ_EXAMPLES", "40"))
 FUZZ = settings(

@@ -91,7 +91,7 @@ async def fetch_all(app: object, paths: list[str]) -> dict[str, httpx.Response]:
 
 
 def test_desk_is_served_at_the_root_with_its_assets(tmp_path: Path) -> None:
-    from tidal.service.app import create_app  # the file checks above do not need the service
+    from tidal.service.http.app import create_app  # the file checks above do not need the service
 
     app = create_app(Settings(db_url=sqlite_url(tmp_path / "tidal.db"), clock="manual"))
     files = {"/" + path.relative_to(DESK).as_posix(): path for path in desk_files()}

@@ -24,10 +24,10 @@ from fastapi import FastAPI
 
 from tidal.engine.core.intents import Alternative, Classification, Direction
 from tidal.engine.rulesio.bundle import EngineRules, load_engine_rules
-from tidal.service.app import create_app
 from tidal.service.config import Settings, sqlite_url
+from tidal.service.http.app import create_app
 from tidal.service.persistence.store import DurableStore
-from tidal.service.rules import ActiveRules
+from tidal.service.running.rules import ActiveRules
 from tidal.service.tokens import Role
 
 T = TypeVar("T")
@@ -239,7 +239,7 @@ def helper_processes(parent: int | None = None) -> list[int]:
         except OSError:  # it ended while we looked
             continue
         state, ppid = stat.rsplit(")", 1)[1].split()[:2]
-        if b"tidal.service.classify_worker" not in cmdline or state == "Z":
+        if b"tidal.service.classifier.worker" not in cmdline or state == "Z":
             continue
         if parent is None or int(ppid) == parent:
             found.append(int(entry.name))

@@ -1,5 +1,5 @@
 """A database in memory that refuses chosen writes and can be made unreachable: a fake
-of the writer's store port (`tidal.service.write_faults.WriterStore`) for fault injection.
+of the writer's store port (`tidal.service.running.write_faults.WriterStore`) for fault injection.
 
 Records are encoded with the real codec, as `DurableStore` encodes them, so what the
 real store cannot encode (a lone surrogate in a skill, say) fails here the same way.

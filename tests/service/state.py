@@ -3,7 +3,7 @@ would restore from the store.
 
 The running engine is asked on its own thread (`Runtime.execute`, like any request,
 so every change acknowledged before is committed when it answers); the store is read
-as `tidal.service.services.start_services` reads it on a restart. Records are compared as
+as `tidal.service.running.bootstrap.start_services` reads it on a restart. Records are compared as
 the JSON the store keeps of them, so a field the database cannot hold exactly (a time
 zone, a set's order) shows up as a difference.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 from tests.service.conftest import Api
 from tidal.engine.core.engine import Engine
-from tidal.service.app import TidalApp
+from tidal.service.http.app import TidalApp
 from tidal.service.persistence.codec import to_jsonable
 from tidal.service.persistence.store import DurableStore
 

@@ -20,9 +20,9 @@ from tests.service.conftest import (
     table_rules,
 )
 from tidal.engine.rulesio.bundle import load_engine_rules
-from tidal.service.app import create_app
 from tidal.service.config import Settings
-from tidal.service.rules import load_active_rules
+from tidal.service.http.app import create_app
+from tidal.service.running.rules import load_active_rules
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The classifier helper process (`tidal.service.classifier_process`), with real processes.
+"""The classifier helper process (`tidal.service.classifier.process`), with real processes.
 
 It classifies like the service; a helper that dies, answers garbage or stops
 answering is replaced by in-process classification with every message answered and
@@ -37,13 +37,13 @@ from tests.service.conftest import (
     manual_settings,
 )
 from tidal.engine.core.intents import Classification, Direction
-from tidal.service import classifier_process
-from tidal.service.app import TidalApp, create_app
-from tidal.service.classifier_process import ClassifierProcess
+from tidal.service.classifier import process as classifier_process
+from tidal.service.classifier.process import ClassifierProcess
+from tidal.service.http.app import TidalApp, create_app
 from tidal.service.metrics import Metrics
 from tidal.service.persistence import schema
-from tidal.service.rules import ActiveRules, CachedClassifier, load_active_rules
-from tidal.service.services import Services
+from tidal.service.running.rules import ActiveRules, CachedClassifier, load_active_rules
+from tidal.service.running.services import Services
 from tidal.service.views import classification_view
 
 pytestmark = pytest.mark.timeout(300)

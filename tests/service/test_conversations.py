@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.service.conftest import T0, Api
-from tidal.service.api.schemas import (
+from tidal.service.http.routes.schemas import (
     AgentList,
     AgentOut,
     ConversationOut,

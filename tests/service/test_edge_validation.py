@@ -27,12 +27,12 @@ from tests.service.conftest import (
 from tests.service.databases import database
 from tests.service.state import differences, stored_message_ids
 from tidal.engine.rulesio.bundle import EngineRules
-from tidal.service.app import create_app
 from tidal.service.config import MAX_TEXT_BYTES
+from tidal.service.http.app import create_app
 
 PROBLEM = "application/problem+json"
 
-#: ids of every kind that the documented policy refuses (see service/api/fields.py)
+#: ids of every kind that the documented policy refuses (see service/http/routes/fields.py)
 HOSTILE_IDS = {
     "empty": "",
     "space": "a b",

@@ -6,7 +6,7 @@ import pytest
 
 from tests.service.conftest import Api
 from tests.service.sse import SseReader
-from tidal.service.api.schemas import EventOut
+from tidal.service.http.routes.schemas import EventOut
 
 # a stream that never delivers what a test waits for must fail, not hang
 pytestmark = pytest.mark.timeout(60)

@@ -16,7 +16,7 @@ from tidal.engine.core.engine import Engine
 from tidal.engine.rulesio.bundle import EngineRules
 from tidal.service.metrics import Metrics
 from tidal.service.persistence.store import CommitBatch, StoredEvent
-from tidal.service.runtime import Runtime
+from tidal.service.running.runtime import Runtime
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -16,11 +16,11 @@ from tidal.engine.core.clock import ManualClock
 from tidal.engine.core.intents import Classification
 from tidal.engine.core.model import IncomingMessage
 from tidal.engine.rulesio.bundle import EngineRules
-from tidal.service.app import create_app
 from tidal.service.config import sqlite_url
-from tidal.service.handled_messages import HandledMessages, SeenIds
+from tidal.service.http.app import create_app
+from tidal.service.persistence.handled_messages import HandledMessages, SeenIds
 from tidal.service.persistence.store import DurableStore, RestoredState
-from tidal.service.services import restore_engine
+from tidal.service.running.bootstrap import restore_engine
 
 
 def test_seen_ids_add_layers_as_they_fill_and_never_forget_an_id() -> None:

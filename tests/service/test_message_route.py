@@ -1,4 +1,4 @@
-"""POST /v1/messages is answered outside the framework's layers (service.hot_route):
+"""POST /v1/messages is answered outside the framework's layers (`tidal.service.http.hot_route`):
 it keeps the limits, the problem responses, the metrics and the access log."""
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from tests.service.conftest import (
 )
 from tidal.engine.core.intents import Classification, Direction
 from tidal.engine.rulesio.bundle import EngineRules
-from tidal.service.app import create_app
 from tidal.service.config import Settings
-from tidal.service.rules import ActiveRules
+from tidal.service.http.app import create_app
+from tidal.service.running.rules import ActiveRules
 
 PROBLEM = "application/problem+json"
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.service.conftest import Api
-from tidal.service.api.schemas import ClassificationOut, MessageOut
+from tidal.service.http.routes.schemas import ClassificationOut, MessageOut
 
 PROBLEM = "application/problem+json"
 

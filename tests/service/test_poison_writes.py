@@ -3,7 +3,7 @@ problem on its own, the service keeps serving, and a retry meets the same answer
 
 These bodies are built by hand (raw JSON text), as a hostile client sends them. Two
 defences stand in the way: validation at the edge, then the writer, which isolates any
-write the database refuses (`tidal.service.write_faults`); `test_write_faults` tests the
+write the database refuses (`tidal.service.running.write_faults`); `test_write_faults` tests the
 writer's alone, against a fake store, for kinds of failure the edge lets through.
 """
 

@@ -35,14 +35,14 @@ from tidal.engine.core.clock import ManualClock
 from tidal.engine.core.intents import Classification
 from tidal.engine.core.model import IncomingMessage
 from tidal.engine.rulesio.bundle import EngineRules
-from tidal.service.app import create_app
+from tidal.service.http.app import create_app
 from tidal.service.persistence import schema
 from tidal.service.persistence.store import CommitBatch, DurableStore, RestoredState, StaleWriter
-from tidal.service.runtime import batch_from_changes
-from tidal.service.services import restore_engine
+from tidal.service.replication.writer_lock import PostgresWriterLock
+from tidal.service.running.bootstrap import restore_engine
+from tidal.service.running.runtime import batch_from_changes
 from tidal.service.tokens import Role, hash_token
 from tidal.service.views import message_response
-from tidal.service.writer_lock import PostgresWriterLock
 
 pytestmark = pytest.mark.postgres
 

@@ -10,7 +10,7 @@ import httpx
 
 from tests.service.conftest import T0, Api, LiveServer, issue_tokens, manual_settings, table_rules
 from tidal.engine.rulesio.bundle import EngineRules
-from tidal.service.app import create_app
+from tidal.service.http.app import create_app
 from tidal.service.persistence import schema
 from tidal.service.persistence.store import DurableStore
 

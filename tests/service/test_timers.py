@@ -15,8 +15,8 @@ from tidal.engine.core.intents import Classification
 from tidal.engine.core.model import IncomingMessage, State
 from tidal.engine.rulesio.bundle import EngineRules
 from tidal.service.metrics import Metrics
-from tidal.service.services import start_services, stop_services
-from tidal.service.timers import run_timers
+from tidal.service.running.bootstrap import start_services, stop_services
+from tidal.service.running.timers import run_timers
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -21,12 +21,12 @@ from tidal.engine.core.engine import Engine
 from tidal.engine.core.intents import Classification
 from tidal.engine.core.model import Agent, Conversation, IncomingMessage
 from tidal.engine.rulesio.bundle import EngineRules
-from tidal.service.handled_messages import HandledMessages
+from tidal.service.http.problems import Problem
 from tidal.service.metrics import Metrics
 from tidal.service.persistence.codec import loads
-from tidal.service.problems import Problem
-from tidal.service.runtime import Runtime
-from tidal.service.write_faults import StoreRewind
+from tidal.service.persistence.handled_messages import HandledMessages
+from tidal.service.running.runtime import Runtime
+from tidal.service.running.write_faults import StoreRewind
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -35,7 +35,7 @@ LONE_SURROGATE = "a\ud800"
 
 
 class Writer:
-    """A runtime over a `FaultyStore`, as `tidal.service.services` wires the real one."""
+    """A runtime over a `FaultyStore`, as `tidal.service.running.bootstrap` wires the real one."""
 
     def __init__(self, engine_rules: EngineRules) -> None:
         self.store = FaultyStore()

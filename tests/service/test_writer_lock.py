@@ -23,9 +23,9 @@ from tests.service.conftest import (
 from tests.service.sse import SseReader
 from tidal.engine.rulesio.bundle import EngineRules
 from tidal.engine.rulesio.errors import FilesInvalid
-from tidal.service.app import create_app
 from tidal.service.config import MAX_BODY_BYTES, sqlite_url
-from tidal.service.writer_lock import FileWriterLock, NoWriterLock, writer_lock_for
+from tidal.service.http.app import create_app
+from tidal.service.replication.writer_lock import FileWriterLock, NoWriterLock, writer_lock_for
 
 
 def _metric(client: httpx.Client, name: str) -> float:

@@ -1,0 +1,1 @@
+"""Replication: one writer per database; replicas forward to it and take over when it stops."""
