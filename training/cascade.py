@@ -192,13 +192,22 @@ class EncoderCascade(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         gold = np.asarray(y)
         _, embeddings = self._split(X)
         proba = self.encoder_proba(X)
+        is_label = gold == label
         best: tuple[int, float, float] | None = None
         for weight in weights:
             scores = self._scores(proba, embeddings.astype(np.float64), label, weight)
-            for threshold in np.unique(np.r_[-np.inf, scores]):
-                right = int((self._scoped(proba, scores, label, threshold) == gold).sum())
-                if best is None or right > best[0]:
-                    best = (right, float(weight), float(threshold))
+            # Below a threshold a row is called out of scope, else keeps its answer:
+            # count both kinds of right rows for every candidate at once.
+            kept_right = self._scoped(proba, scores, label, -np.inf) == gold
+            order = np.argsort(scores, kind="stable")
+            candidates = np.unique(np.r_[-np.inf, scores])
+            below = np.searchsorted(scores[order], candidates, side="left")
+            label_right = np.r_[0, np.cumsum(is_label[order])]
+            still_right = np.r_[0, np.cumsum(kept_right[order])]
+            right = label_right[below] + still_right[-1] - still_right[below]
+            top = int(np.argmax(right))  # the first of equals: the lowest threshold
+            if best is None or int(right[top]) > best[0]:
+                best = (int(right[top]), float(weight), float(candidates[top]))
         assert best is not None
         self.out_of_scope_label_ = label
         self.out_of_scope_weight_ = best[1]

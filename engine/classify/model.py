@@ -115,8 +115,12 @@ class _Block:
         """
         if self._per_word:
             found: list[int] = []
+            known = self._word_columns
             for word in text.split():
-                found.extend(self._columns_of_word(word))
+                columns_of_word = known.get(word)  # inline: a call per word costs more
+                if columns_of_word is None:
+                    columns_of_word = self._columns_of_word(word)
+                found.extend(columns_of_word)
         else:
             found = self._columns(self._analyzer(text))
         counts = Counter(found)
@@ -379,20 +383,18 @@ class _Calibration:
             top = max(scaled)
             exps = [exp(x - top) for x in scaled]
             total = sum(exps)
-            proba = [e / total for e in exps]
+            # Rounding noise above 1 is clipped here rather than in a second pass.
+            return [1.0 if 1.0 < (p := e / total) <= 1.0 + 1e-5 else p for e in exps]
+        # Platt scaling per class, p = 1 / (1 + exp(a * score + b)), then normalised.
+        sigmoid = [
+            _sigmoid(a * score + b)
+            for a, b, score in zip(self._slopes, self._offsets, scores, strict=True)
+        ]
+        if n_labels == 2:
+            proba = [1.0 - sigmoid[0], sigmoid[0]]
         else:
-            # Platt scaling per class, p = 1 / (1 + exp(a * score + b)), then normalised.
-            sigmoid = [
-                _sigmoid(a * score + b)
-                for a, b, score in zip(self._slopes, self._offsets, scores, strict=True)
-            ]
-            if n_labels == 2:
-                proba = [1.0 - sigmoid[0], sigmoid[0]]
-            else:
-                total = sum(sigmoid)
-                proba = (
-                    [p / total for p in sigmoid] if total != 0.0 else [1.0 / n_labels] * n_labels
-                )
+            total = sum(sigmoid)
+            proba = [p / total for p in sigmoid] if total != 0.0 else [1.0 / n_labels] * n_labels
         return [1.0 if 1.0 < p <= 1.0 + 1e-5 else p for p in proba]
 
 

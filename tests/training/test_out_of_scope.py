@@ -134,3 +134,28 @@ def _copy(path: Path, target: Path) -> Path:
     for name in ("model.npz", "metadata.json"):
         (copy_dir / name).write_bytes((path / name).read_bytes())
     return copy_dir
+
+
+def test_the_chosen_threshold_is_the_best_of_every_candidate() -> None:
+    """The counting `tune_out_of_scope` does at once equals trying each threshold."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(90, 4))
+    labels = np.array(["a", "b", "oos"])[rng.integers(0, 3, 90)]
+    X[:, 0] += (labels == "a") * 2.0
+    X[:, 1] += (labels == "b") * 2.0
+    cascade = EncoderCascade(cv=2, encoder_columns=2).fit(X, labels)
+    val = rng.normal(size=(60, 4))
+    gold = np.array(["a", "b", "oos"])[rng.integers(0, 3, 60)]
+    val[:, 0] += (gold == "a") * 2.0
+    for weight in (0.0, 1.0):
+        cascade.tune_out_of_scope(val, gold.tolist(), "oos", weights=(weight,))
+        proba, scores = cascade.out_of_scope_scores(val, "oos", weight)
+        tried = [
+            int((cascade._scoped(proba, scores, "oos", t) == gold).sum())
+            for t in np.unique(np.r_[-np.inf, scores])
+        ]
+        chosen = cascade.predict_scoped(val)
+        assert int((chosen == gold).sum()) == max(tried)
+        assert cascade.out_of_scope_threshold_ == float(
+            np.unique(np.r_[-np.inf, scores])[tried.index(max(tried))]
+        )
