@@ -60,17 +60,9 @@ def bounded(text: str) -> str:
         text = _head_and_tail(unicodedata.normalize("NFKC", text))
     if len(text) <= MAX_SYMBOL_RUN:
         return text
-    # Both runs lie inside one whitespace-separated word (`str.split` and `\s` agree
-    # on whitespace), and a word of letters and digits only has no symbol run: the
-    # regexes run only on texts with a word that could hold one.
-    words = text.split()
-    if (
-        any(len(word) > MAX_SYMBOL_RUN and not word.isalnum() for word in words)
-        and _SYMBOL_RUN.search(text) is not None
-    ):
+    if _SYMBOL_RUN.search(text) is not None:
         text = _SYMBOL_RUN.sub(_space_out, text)
-        words = text.split()
-    if max(map(len, words), default=0) <= MAX_RUN_CHARS:
+    if len(text) <= MAX_RUN_CHARS or _LONG_RUN.search(text) is None:
         return text
     return _LONG_RUN.sub(_cut_run, text)
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from engine.classify.bounds import MAX_CLASSIFIED_CHARS, MAX_RUN_CHARS, bounded
 from engine.classify.loading import load_classifier
@@ -103,53 +101,3 @@ def test_the_full_text_is_not_needed_to_classify_a_message_the_same_way_twice(
     text = _of_bytes("!?", 64 * 1024)
     assert classifier.classify(text, "inbound") == classifier.classify(text, "inbound")
     assert classifier.classify_batch([text], "inbound") == [classifier.classify(text, "inbound")]
-
-
-def _bounded_by_regexes_alone(text: str) -> str:
-    """`bounded` as written before its word checks: both regexes on every text."""
-    from engine.classify import bounds
-
-    text = bounds._head_and_tail(text)
-    if not text.isascii():
-        text = bounds._head_and_tail(unicodedata.normalize("NFKC", text))
-    if len(text) <= bounds.MAX_SYMBOL_RUN:
-        return text
-    if bounds._SYMBOL_RUN.search(text) is not None:
-        text = bounds._SYMBOL_RUN.sub(bounds._space_out, text)
-    if len(text) <= MAX_RUN_CHARS or bounds._LONG_RUN.search(text) is None:
-        return text
-    return bounds._LONG_RUN.sub(bounds._cut_run, text)
-
-
-@settings(deadline=None, max_examples=300)
-@given(
-    st.lists(
-        st.sampled_from(
-            [
-                "a",
-                "Z",
-                "_",
-                "7",
-                "!",
-                "?",
-                "'",
-                ".",
-                " ",
-                "\u00a0",
-                "\u2003",
-                "\n",
-                "\U0001f600",
-                "\u0301",
-                "\u0416",
-                "\ufdfa",
-                "\u00b2",
-                "é",
-                "word",
-                "x" * 20,
-            ]
-        ),
-        max_size=80,
-    ).map("".join)
-)
-def test_the_word_checks_change_nothing_the_regexes_would_do(text: str) -> None:
-    assert bounded(text) == _bounded_by_regexes_alone(text)
