@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.accuracy            # fixed hyper-parameters (see below)
     .venv/bin/python -m bench.accuracy --tune     # re-run the hyper-parameter search
 
-Uses `training.estimator.build_pipeline`, the pipeline `tidal train` fits (spaCy lemmas,
+Uses `tidal.training.estimator.build_pipeline`, the pipeline `tidal train` fits (spaCy lemmas,
 word 1-2 + char_wb 2-5 TF-IDF, LinearSVC, temperature calibration), on:
 
 - CLINC150 "full" (Larson et al., 2019): trained on `train` plus `oos_train` as one more
@@ -55,7 +55,7 @@ sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != R
 
 from sklearn.model_selection import train_test_split  # noqa: E402
 
-from training.estimator import build_pipeline  # noqa: E402
+from tidal.training.estimator import build_pipeline  # noqa: E402
 
 EXTERNAL = ROOT / "training" / "external"
 OOS = "oos"
@@ -254,9 +254,9 @@ def banking(params: dict[str, Any]) -> dict[str, float]:
 
 def fast_path() -> None:
     """Load time, latency and size of the shipped models (`models/<direction>`)."""
-    from engine.classify.features import lemma_text
-    from engine.classify.model import IntentModel
-    from training.dataset import load_directory
+    from tidal.engine.classify.features import lemma_text
+    from tidal.engine.classify.model import IntentModel
+    from tidal.training.dataset import load_directory
 
     print("\nShipped models, numpy fast path (evaluation messages)")
     for direction in ("inbound", "outbound"):
@@ -452,7 +452,7 @@ def _figures(
 
 
 def vectors_installed() -> bool:
-    from engine.classify.vectors import VectorsUnavailable, package_directory
+    from tidal.engine.classify.vectors import VectorsUnavailable, package_directory
 
     try:
         package_directory()

@@ -11,7 +11,7 @@ Fitted on the same messages:
   values of both (the SVM's calibration folds, and head fits on the same folds).
 
 That late fusion is linear, so the service computes it as one more row block of
-coefficients (`engine.classify.model`). It was chosen over one SVM on both blocks of
+coefficients (`tidal.engine.classify.model`). It was chosen over one SVM on both blocks of
 columns because it was both better and faster to fit on validation data (see
 `training/README.md`): liblinear's cost grows with non-zeros per row, and 384 dense
 columns multiply them by four, while the logistic regression on 384 dense columns
@@ -51,7 +51,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
-from training.calibrated_svc import CalibratedLinearSVC, fit_calibration
+from tidal.training.calibrated_svc import CalibratedLinearSVC, fit_calibration
 
 #: L-BFGS steps for the head; it converges in 30-70 on the public benchmarks.
 HEAD_ITERATIONS = 500

@@ -23,17 +23,17 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from engine.classify.features import FEATURE_VERSION
-from engine.classify.model import (
+from tidal.engine.classify.features import FEATURE_VERSION
+from tidal.engine.classify.model import (
     ARTIFACT_FILENAME,
     FORMAT_VERSION,
     METADATA_FILENAME,
     sha256_of,
 )
-from training.calibrated_svc import CalibratedLinearSVC
-from training.cascade import EncoderCascade
-from training.estimator import IntentClassifier, feature_blocks
-from training.thresholds import ESCALATION_BETAS
+from tidal.training.calibrated_svc import CalibratedLinearSVC
+from tidal.training.cascade import EncoderCascade
+from tidal.training.estimator import IntentClassifier, feature_blocks
+from tidal.training.thresholds import ESCALATION_BETAS
 
 LIBRARIES = ("scikit-learn", "spacy", "spacy-lookups-data", "numpy", "scipy")
 
@@ -96,7 +96,7 @@ def encoder_metadata(model: IntentClassifier) -> dict[str, Any] | None:
     """What a model with an encoder stage needs at load time, or None."""
     if model.encoder_weight <= 0.0:
         return None
-    from engine.classify.encoder import shared_encoder
+    from tidal.engine.classify.encoder import shared_encoder
 
     fitted = feature_blocks(model.pipeline_)["encoder"]
     cascade = model.pipeline_.named_steps["classifier"]
@@ -131,7 +131,7 @@ def vector_metadata(model: IntentClassifier) -> dict[str, Any] | None:
     """What a model with a word-vector block needs at load time, or None."""
     if model.vector_components <= 0:
         return None
-    from engine.classify import vectors
+    from tidal.engine.classify import vectors
 
     fitted = feature_blocks(model.pipeline_)["vectors"]
     return {

@@ -13,7 +13,7 @@ are columns too, read from spaCy's lexemes. Patterns that need more (other opera
 when every literal token the pattern requires occurs in the message, so the costly path
 is taken only when it can match.
 
-`engine.classify.spacy_spans.SpacySpanFinder` finds the same spans with spaCy alone;
+`tidal.engine.classify.spacy_spans.SpacySpanFinder` finds the same spans with spaCy alone;
 the tests hold the two to exact agreement.
 """
 
@@ -26,8 +26,8 @@ from typing import Any
 
 from spacy.matcher import Matcher
 
-from engine.classify.intent_rules import IntentRule, TokenPattern
-from engine.classify.tokens import TokenizedText, Tokenizer
+from tidal.engine.classify.intent_rules import IntentRule, TokenPattern
+from tidal.engine.classify.tokens import TokenizedText, Tokenizer
 
 # Column of `TokenizedText` each attribute reads: 0 orths, 1 lowers, 2 lemmas.
 _FAST_ATTRS = {"ORTH": 0, "TEXT": 0, "LOWER": 1, "LEMMA": 2}

@@ -3,7 +3,7 @@
 Training (`training/export.py`) precomputes everything the scikit-learn pipeline does
 into plain arrays: the n-gram vocabularies with their idf weights, the linear
 classifier's coefficients and the calibration (one temperature, or a Platt sigmoid per
-intent); a model trained with the optional word vectors (`engine.classify.vectors`) also
+intent); a model trained with the optional word vectors (`tidal.engine.classify.vectors`) also
 keeps its projection, folded into per-token score rows at load time. Inference is then
 dict look-ups and one small matrix product per message, tens of microseconds instead
 of the milliseconds a `Pipeline.predict_proba` call costs.
@@ -29,16 +29,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from engine.classify.encoder import (
+from tidal.engine.classify.encoder import (
     EncoderRefused,
     SentenceEncoder,
     encoder_directory,
     shared_encoder,
 )
-from engine.classify.features import FEATURE_VERSION, char_wb_ngrams, lemma_text, word_ngrams
-from engine.classify.normalize import normalize
-from engine.classify.vectors import StaticVectors, VectorsUnavailable, shared_vectors
-from engine.core.intents import DIRECTIONS, Direction
+from tidal.engine.classify.features import FEATURE_VERSION, char_wb_ngrams, lemma_text, word_ngrams
+from tidal.engine.classify.normalize import normalize
+from tidal.engine.classify.vectors import StaticVectors, VectorsUnavailable, shared_vectors
+from tidal.engine.core.intents import DIRECTIONS, Direction
 
 #: Bump when the artifact's arrays or metadata change meaning.
 FORMAT_VERSION = 2
@@ -403,7 +403,7 @@ class _EncoderStage:
 
     It answers where the fast model's top probability is below `gate`, or where the fast
     model gives an intent the encoder always checks (`confirm`: the costly ones)
-    `confirm_floor` or more (`training.cascade` says why). Its coefficients are the
+    `confirm_floor` or more (`tidal.training.cascade` says why). Its coefficients are the
     fast SVM's n-gram rows and the embedding rows of a logistic regression, weighted.
     """
 
@@ -456,7 +456,7 @@ class _EncoderStage:
 
 
 class _OutOfScope:
-    """The encoder model's out-of-scope test (`training.cascade.tune_out_of_scope`).
+    """The encoder model's out-of-scope test (`tidal.training.cascade.tune_out_of_scope`).
 
     A message is out of scope when the out-of-scope label is the most probable, or when
     log(top in-scope probability) + weight x (cosine similarity of its embedding to the

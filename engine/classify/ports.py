@@ -1,6 +1,6 @@
 """What the classification pipeline needs from a trained intent model.
 
-`engine.classify.model.IntentModel` implements this; tests use small fakes. Keeping the
+`tidal.engine.classify.model.IntentModel` implements this; tests use small fakes. Keeping the
 pipeline on a Protocol lets it run with any scorer (or none) and keeps model loading,
 which reads files, out of the classification logic.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-from engine.core.intents import Direction
+from tidal.engine.core.intents import Direction
 
 
 @runtime_checkable
@@ -47,7 +47,7 @@ class LemmaIntentScorer(IntentScorer, Protocol):
     """A scorer that can start from the lemma text the pipeline has already computed.
 
     The pipeline tokenizes every message for the rules; handing the model the same
-    lower-case lemmas joined by spaces (`engine.classify.features.lemma_text`) spares
+    lower-case lemmas joined by spaces (`tidal.engine.classify.features.lemma_text`) spares
     it a second tokenization.
     """
 

@@ -15,11 +15,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from engine.classify.intent_rules import COVERING_SCOPES, IntentRule, IntentRules
-from engine.classify.regex_gate import WordGates, required_literal_sets, required_literals
-from engine.classify.sentences import last_sentence_start
-from engine.classify.tokens import DEFAULT_FILLER, TokenizedText, Tokenizer, is_decoration
-from engine.core.intents import DIRECTIONS, Direction
+from tidal.engine.classify.intent_rules import COVERING_SCOPES, IntentRule, IntentRules
+from tidal.engine.classify.regex_gate import WordGates, required_literal_sets, required_literals
+from tidal.engine.classify.sentences import last_sentence_start
+from tidal.engine.classify.tokens import DEFAULT_FILLER, TokenizedText, Tokenizer, is_decoration
+from tidal.engine.core.intents import DIRECTIONS, Direction
 
 Span = tuple[int, int]
 
@@ -60,7 +60,7 @@ class IntentRuleMatcher:
         finder_factory: SpanFinderFactory | None = None,
     ) -> None:
         if finder_factory is None:
-            from engine.classify.compiled_spans import CompiledSpanFinder
+            from tidal.engine.classify.compiled_spans import CompiledSpanFinder
 
             finder_factory = CompiledSpanFinder
         self.rules = rules

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.classify.regex_gate import WordGates, required_literal_sets, required_literals
 from tests.classify.fakes import shipped_rules
+from tidal.engine.classify.regex_gate import WordGates, required_literal_sets, required_literals
 
 
 @pytest.mark.parametrize(

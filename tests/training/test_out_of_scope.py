@@ -11,16 +11,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.classify.features import lemma_text
-from engine.classify.model import IntentModel, ModelRefused
-from engine.classify.normalize import normalize
-from engine.classify.pipeline import Classifier
-from engine.core.intents import FALLBACK_INTENT, Direction
 from tests.classify.fakes import shipped_rules
-from training.cascade import EncoderCascade
-from training.dataset import load_directory
-from training.estimator import IntentClassifier
-from training.export import model_arrays, model_metadata, write_model_dir
+from tidal.engine.classify.features import lemma_text
+from tidal.engine.classify.model import IntentModel, ModelRefused
+from tidal.engine.classify.normalize import normalize
+from tidal.engine.classify.pipeline import Classifier
+from tidal.engine.core.intents import FALLBACK_INTENT, Direction
+from tidal.training.cascade import EncoderCascade
+from tidal.training.dataset import load_directory
+from tidal.training.estimator import IntentClassifier
+from tidal.training.export import model_arrays, model_metadata, write_model_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 DIRECTION: Direction = "outbound"
