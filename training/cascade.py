@@ -27,6 +27,16 @@ it cannot rule out ("Would you like more assistance?" read as `other` 0.93 and
 
 `predict_proba` computes exactly what the service computes, so thresholds tuned on it
 and figures measured with it hold for the cascade as served.
+
+Out of scope (`tune_out_of_scope`, optional): where one label stands for "none of these"
+(CLINC150's `oos`, Tidal's `other`), the encoder model calls a message out of scope
+when that label is the most probable, or when its score, the log of the top in-scope
+probability plus `weight` times the cosine similarity of its embedding to the nearest
+in-scope intent's centroid (the mean embedding of that intent's training messages), is
+below a threshold. The weight and threshold are chosen on validation data: the pair
+that gets the most validation messages right, ties going to the smaller weight (weight
+0 is the probability threshold alone). Far-off messages get a low similarity even when
+the classifier is sure, which a probability cannot show (`training/README.md`).
 """
 
 from __future__ import annotations
@@ -45,10 +55,19 @@ from tidal.training.calibrated_svc import CalibratedLinearSVC, fit_calibration
 
 #: L-BFGS steps for the head; it converges in 30-70 on the public benchmarks.
 HEAD_ITERATIONS = 500
+#: Weights of the centroid similarity tried by `tune_out_of_scope`, simplest first.
+OUT_OF_SCOPE_WEIGHTS = (0.0, 0.5, 1.0, 2.0, 5.0, 10.0)
 
 
 def _fit_head(X: NDArray[np.float32], y: NDArray[Any], C: float) -> LogisticRegression:
     return LogisticRegression(C=C, max_iter=HEAD_ITERATIONS).fit(X, y)
+
+
+def _unit_rows(matrix: NDArray[Any]) -> NDArray[np.float64]:
+    rows = np.asarray(matrix, dtype=np.float64)
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    unit: NDArray[np.float64] = rows / np.where(norms > 0.0, norms, 1.0)
+    return unit
 
 
 def _logits(head: LogisticRegression, X: NDArray[np.float32]) -> NDArray[np.float64]:
@@ -127,7 +146,81 @@ class EncoderCascade(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         fused = self.fast_.oof_decisions_ + self.head_scale_ * out_of_fold
         self.calibration_ = fit_calibration(fused, labels, self.method)
         self.calibrators_ = self.calibration_.calibrated_classifiers_[0].calibrators
+        #: Unit-length mean embedding of each class's training messages (rows: classes_).
+        self.centroids_ = _unit_rows(
+            np.stack([embeddings[labels == c].mean(axis=0) for c in self.classes_])
+        )
         return self
+
+    def out_of_scope_scores(
+        self, X: Any, label: str, weight: float
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The encoder model's probabilities for every row, and each row's in-scope
+        score: log top in-scope probability + weight x similarity to the nearest
+        in-scope centroid."""
+        _, embeddings = self._split(X)
+        proba = self.encoder_proba(X)
+        return proba, self._scores(proba, embeddings.astype(np.float64), label, weight)
+
+    def _scores(
+        self, proba: NDArray[np.float64], embeddings: NDArray[np.float64], label: str, weight: float
+    ) -> NDArray[np.float64]:
+        in_scope = self.classes_ != label
+        top = proba[:, in_scope].max(axis=1)
+        similarity = (embeddings @ self.centroids_[in_scope].T).max(axis=1)
+        scores: NDArray[np.float64] = np.log(np.maximum(top, 1e-300)) + weight * similarity
+        return scores
+
+    def _scoped(
+        self, proba: NDArray[np.float64], scores: NDArray[np.float64], label: str, threshold: float
+    ) -> NDArray[Any]:
+        in_scope = self.classes_ != label
+        predicted = self.classes_[in_scope][proba[:, in_scope].argmax(axis=1)]
+        beaten = proba[:, ~in_scope].max(axis=1) > proba[:, in_scope].max(axis=1)
+        outside: NDArray[Any] = np.where(beaten | (scores < threshold), label, predicted)
+        return outside
+
+    def tune_out_of_scope(
+        self, X: Any, y: Sequence[str], label: str, weights: Sequence[float] = OUT_OF_SCOPE_WEIGHTS
+    ) -> EncoderCascade:
+        """Choose the out-of-scope weight and threshold on validation rows `X`, `y`
+        (messages of `label` included): the most rows right, ties to the smaller weight
+        and then the lower threshold."""
+        check_is_fitted(self, "centroids_")
+        if label not in set(self.classes_):
+            raise ValueError(f"the out-of-scope label {label!r} is not a trained class")
+        gold = np.asarray(y)
+        _, embeddings = self._split(X)
+        proba = self.encoder_proba(X)
+        is_label = gold == label
+        best: tuple[int, float, float] | None = None
+        for weight in weights:
+            scores = self._scores(proba, embeddings.astype(np.float64), label, weight)
+            # Below a threshold a row is called out of scope, else keeps its answer:
+            # count both kinds of right rows for every candidate at once.
+            kept_right = self._scoped(proba, scores, label, -np.inf) == gold
+            order = np.argsort(scores, kind="stable")
+            candidates = np.unique(np.r_[-np.inf, scores])
+            below = np.searchsorted(scores[order], candidates, side="left")
+            label_right = np.r_[0, np.cumsum(is_label[order])]
+            still_right = np.r_[0, np.cumsum(kept_right[order])]
+            right = label_right[below] + still_right[-1] - still_right[below]
+            top = int(np.argmax(right))  # the first of equals: the lowest threshold
+            if best is None or int(right[top]) > best[0]:
+                best = (int(right[top]), float(weight), float(candidates[top]))
+        assert best is not None
+        self.out_of_scope_label_ = label
+        self.out_of_scope_weight_ = best[1]
+        self.out_of_scope_threshold_ = best[2]
+        return self
+
+    def predict_scoped(self, X: Any) -> NDArray[Any]:
+        """The encoder model's intent for every row, or the out-of-scope label
+        (after `tune_out_of_scope`)."""
+        check_is_fitted(self, "out_of_scope_threshold_")
+        label = self.out_of_scope_label_
+        proba, scores = self.out_of_scope_scores(X, label, self.out_of_scope_weight_)
+        return self._scoped(proba, scores, label, self.out_of_scope_threshold_)
 
     @property
     def coef_(self) -> NDArray[np.float64]:

@@ -83,6 +83,12 @@ def model_arrays(model: IntentClassifier) -> dict[str, NDArray[Any]]:
         arrays["encoder_coef"] = np.ascontiguousarray(cascade.coef_, dtype=np.float64)
         arrays["encoder_intercept"] = np.asarray(cascade.intercept_, dtype=np.float64)
         arrays["encoder_calibration"] = _calibration_array(cascade, model.calibration)
+        if hasattr(cascade, "out_of_scope_threshold_"):
+            # The in-scope intents' centroids, in label order (`tune_out_of_scope`).
+            in_scope = cascade.classes_ != cascade.out_of_scope_label_
+            arrays["encoder_centroids"] = np.ascontiguousarray(
+                cascade.centroids_[in_scope], dtype=np.float64
+            )
     return arrays
 
 
@@ -104,6 +110,20 @@ def encoder_metadata(model: IntentClassifier) -> dict[str, Any] | None:
         "confirm_floor": cascade.confirm_floor,
         "C": cascade.encoder_C,
         "head": "multinomial logistic regression on the embedding, logits added to the SVM's",
+        "out_of_scope": _out_of_scope_metadata(cascade),
+    }
+
+
+def _out_of_scope_metadata(cascade: EncoderCascade) -> dict[str, Any] | None:
+    """The out-of-scope test chosen on validation data, or None (never tuned)."""
+    if not hasattr(cascade, "out_of_scope_threshold_"):
+        return None
+    return {
+        "label": cascade.out_of_scope_label_,
+        "weight": cascade.out_of_scope_weight_,
+        "threshold": cascade.out_of_scope_threshold_,
+        "score": "log top in-scope probability + weight x cosine to the nearest in-scope "
+        "centroid (encoder_centroids); below threshold, or the label most probable: out of scope",
     }
 
 

@@ -200,8 +200,7 @@ class CompiledSpanFinder:
             values = columns[column]
             if values is None:
                 values = columns[column] = self._flag_column(tokens.orths, column)
-            for start, value in enumerate(values):
-                children = get(value)
+            for start, children in enumerate(map(get, values)):
                 if children is not None:
                     for child in children:
                         stack.append((child, start, start + 1))

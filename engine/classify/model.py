@@ -115,8 +115,12 @@ class _Block:
         """
         if self._per_word:
             found: list[int] = []
+            known = self._word_columns
             for word in text.split():
-                found.extend(self._columns_of_word(word))
+                columns_of_word = known.get(word)  # inline: a call per word costs more
+                if columns_of_word is None:
+                    columns_of_word = self._columns_of_word(word)
+                found.extend(columns_of_word)
         else:
             found = self._columns(self._analyzer(text))
         counts = Counter(found)
@@ -303,14 +307,23 @@ class IntentModel:
 
         `lemma_text` feeds the n-gram blocks, `text` (the normalised message) the
         encoder. Without an encoder stage, or where the fast model is sure of an intent
-        that is not costly, the fast model's answer stands.
+        that is not costly, the fast model's answer stands. A model with an
+        out-of-scope test ranks its out-of-scope label first for a message the encoder
+        stage finds out of scope (the probabilities are unchanged).
         """
         index, weights = self._features(lemma_text)
         proba = self._fast_probabilities(lemma_text, index, weights)
         encoder = self.encoder
         if encoder is None or not encoder.needed(proba):
             return self._ranked(proba), False
-        return self._ranked(encoder.probabilities(text, index, weights)), True
+        decided, outside = encoder.verdict(text, index, weights)
+        ranked = self._ranked(decided)
+        if outside and encoder.out_of_scope is not None:
+            # Out of scope: its label answers, whatever its probability; the others
+            # keep their order as the near misses.
+            label = self.labels[encoder.out_of_scope.label_index]
+            ranked.sort(key=lambda pair: pair[0] != label)
+        return ranked, True
 
     def predict_proba(self, text: str) -> list[tuple[str, float]]:
         """Every intent with its probability, highest first (text is raw); the full
@@ -370,20 +383,18 @@ class _Calibration:
             top = max(scaled)
             exps = [exp(x - top) for x in scaled]
             total = sum(exps)
-            proba = [e / total for e in exps]
+            # Rounding noise above 1 is clipped here rather than in a second pass.
+            return [1.0 if 1.0 < (p := e / total) <= 1.0 + 1e-5 else p for e in exps]
+        # Platt scaling per class, p = 1 / (1 + exp(a * score + b)), then normalised.
+        sigmoid = [
+            _sigmoid(a * score + b)
+            for a, b, score in zip(self._slopes, self._offsets, scores, strict=True)
+        ]
+        if n_labels == 2:
+            proba = [1.0 - sigmoid[0], sigmoid[0]]
         else:
-            # Platt scaling per class, p = 1 / (1 + exp(a * score + b)), then normalised.
-            sigmoid = [
-                _sigmoid(a * score + b)
-                for a, b, score in zip(self._slopes, self._offsets, scores, strict=True)
-            ]
-            if n_labels == 2:
-                proba = [1.0 - sigmoid[0], sigmoid[0]]
-            else:
-                total = sum(sigmoid)
-                proba = (
-                    [p / total for p in sigmoid] if total != 0.0 else [1.0 / n_labels] * n_labels
-                )
+            total = sum(sigmoid)
+            proba = [p / total for p in sigmoid] if total != 0.0 else [1.0 / n_labels] * n_labels
         return [1.0 if 1.0 < p <= 1.0 + 1e-5 else p for p in proba]
 
 
@@ -404,6 +415,7 @@ class _EncoderStage:
         calibrate: _Calibration,
         settings: dict[str, Any],
         labels: Sequence[str],
+        out_of_scope: _OutOfScope | None = None,
     ) -> None:
         self._encoder = encoder
         dimensions = encoder.dimensions
@@ -417,6 +429,18 @@ class _EncoderStage:
         self._confirm_floor = float(settings.get("confirm_floor", 0.05))
         #: Messages this stage decided (the encoder's share is runs / messages).
         self.runs = 0
+        self.out_of_scope = out_of_scope
+
+    def verdict(
+        self, text: str, index: NDArray[np.intp], weights: NDArray[np.float64]
+    ) -> tuple[list[float], bool]:
+        """The encoder model's probabilities, and whether it finds the message out of scope."""
+        self.runs += 1
+        embedding = self._encoder.embed_one(text).astype(np.float64)
+        scores = self._intercept + weights @ self._sparse_coef[index] + embedding @ self._dense_coef
+        proba = self._calibrate(scores.tolist())
+        outside = self.out_of_scope is not None and self.out_of_scope.outside(proba, embedding)
+        return proba, outside
 
     def needed(self, fast_proba: list[float]) -> bool:
         """Whether the fast model's answer must be checked by the encoder."""
@@ -428,10 +452,33 @@ class _EncoderStage:
     def probabilities(
         self, text: str, index: NDArray[np.intp], weights: NDArray[np.float64]
     ) -> list[float]:
-        self.runs += 1
-        embedding = self._encoder.embed_one(text).astype(np.float64)
-        scores = self._intercept + weights @ self._sparse_coef[index] + embedding @ self._dense_coef
-        return self._calibrate(scores.tolist())
+        return self.verdict(text, index, weights)[0]
+
+
+class _OutOfScope:
+    """The encoder model's out-of-scope test (`tidal.training.cascade.tune_out_of_scope`).
+
+    A message is out of scope when the out-of-scope label is the most probable, or when
+    log(top in-scope probability) + weight x (cosine similarity of its embedding to the
+    nearest in-scope centroid) is below the threshold chosen on validation data.
+    """
+
+    def __init__(
+        self, label_index: int, centroids: NDArray[np.float64], weight: float, threshold: float
+    ) -> None:
+        self.label_index = label_index
+        self._centroids = np.ascontiguousarray(centroids, dtype=np.float64)
+        self._weight = weight
+        self._threshold = threshold
+
+    def outside(self, proba: list[float], embedding: NDArray[np.float64]) -> bool:
+        label = self.label_index
+        top = max(p for i, p in enumerate(proba) if i != label)
+        if proba[label] > top:
+            return True
+        similarity = float((self._centroids @ embedding).max())
+        score = math.log(max(top, 1e-300)) + self._weight * similarity
+        return score < self._threshold
 
 
 def _encoder_stage(
@@ -468,6 +515,32 @@ def _encoder_stage(
         calibrate,
         settings,
         labels,
+        _out_of_scope(settings.get("out_of_scope"), arrays, labels, encoder.dimensions, artifact),
+    )
+
+
+def _out_of_scope(
+    described: dict[str, Any] | None,
+    arrays: dict[str, NDArray[Any]],
+    labels: Sequence[str],
+    dimensions: int,
+    artifact: Path,
+) -> _OutOfScope | None:
+    if described is None:
+        return None
+    if "encoder_centroids" not in arrays:
+        raise ModelRefused(f"{artifact}: missing arrays encoder_centroids")
+    label = described.get("label")
+    if label not in labels:
+        raise ModelRefused(f"{artifact}: out-of-scope label {label!r} is not one of the labels")
+    centroids = arrays["encoder_centroids"].astype(np.float64)
+    if centroids.shape != (len(labels) - 1, dimensions):
+        raise ModelRefused(f"{artifact}: encoder centroids do not match the labels")
+    return _OutOfScope(
+        list(labels).index(str(label)),
+        centroids,
+        float(described["weight"]),
+        float(described["threshold"]),
     )
 
 

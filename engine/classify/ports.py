@@ -67,6 +67,7 @@ class CascadeIntentScorer(IntentScorer, Protocol):
     def predict_proba_cascade(
         self, lemma_text: str, text: str
     ) -> tuple[list[tuple[str, float]], bool]:
-        """(intent, probability) for every label, most probable first; and whether the
-        encoder stage decided."""
+        """(intent, probability) for every label, most probable first (except that a
+        message the encoder stage finds out of scope has the model's out-of-scope label
+        first); and whether the encoder stage decided."""
         ...

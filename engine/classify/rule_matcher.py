@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from tidal.engine.classify.intent_rules import COVERING_SCOPES, IntentRule, IntentRules
-from tidal.engine.classify.regex_gate import required_literals
+from tidal.engine.classify.regex_gate import WordGates, required_literal_sets, required_literals
 from tidal.engine.classify.sentences import last_sentence_start
 from tidal.engine.classify.tokens import DEFAULT_FILLER, TokenizedText, Tokenizer, is_decoration
 from tidal.engine.core.intents import DIRECTIONS, Direction
@@ -45,6 +45,7 @@ class _DirectionRules:
     finder: SpanFinder
     regexes: tuple[_Regex, ...]
     regex_gate: re.Pattern[str] | None  # finds the gate literals of all gated regexes
+    word_gates: WordGates  # every literal each regex needs, for ASCII texts
     filler: frozenset[str]
     companions: tuple[tuple[int, ...], ...]  # per rule: whole rules of its allowed intents
 
@@ -68,7 +69,11 @@ class IntentRuleMatcher:
         for direction in DIRECTIONS:
             own = rules.for_direction(direction)
             regexes = tuple(
-                _Regex(i, re.compile(expression, re.IGNORECASE), required_literals(expression))
+                _Regex(
+                    i,
+                    re.compile(expression, re.IGNORECASE),
+                    required_literals(expression),
+                )
                 for i, rule in enumerate(own)
                 for expression in rule.regex
             )
@@ -87,6 +92,7 @@ class IntentRuleMatcher:
                 finder_factory(own, tokenizer),
                 regexes,
                 gate,
+                WordGates([required_literal_sets(r.pattern.pattern) for r in regexes]),
                 DEFAULT_FILLER | rules.filler.get(direction, frozenset()),
                 companions,
             )
@@ -146,9 +152,17 @@ class IntentRuleMatcher:
     def _add_regex_spans(
         tokens: TokenizedText, compiled: _DirectionRules, found: dict[int, set[Span]]
     ) -> None:
-        # One search for every gate literal at once usually rules out all gated regexes;
-        # when it does not, each gate is checked on its own.
         lowered = tokens.text.lower()
+        if lowered.isascii():
+            # Exact for ASCII text: every literal set the regex requires is present
+            # (`regex_gate.WordGates`: cached per word, one subset test per regex).
+            satisfied = compiled.word_gates.satisfied(lowered)
+            for regex, needed in zip(compiled.regexes, compiled.word_gates.needed, strict=True):
+                if needed <= satisfied:
+                    _add_hits(tokens, compiled, regex, found)
+            return
+        # Other texts: one search for every gate literal at once usually rules out all
+        # gated regexes; when it does not, each gate is checked on its own.
         any_gate_open = compiled.regex_gate is not None and (
             compiled.regex_gate.search(lowered) is not None
         )
@@ -157,11 +171,17 @@ class IntentRuleMatcher:
                 any_gate_open and any(word in lowered for word in regex.gate)
             ):
                 continue
-            whole = compiled.rules[regex.rule_index].scope in COVERING_SCOPES
-            for hit in regex.pattern.finditer(tokens.text):
-                span = _token_span(tokens, hit.start(), hit.end(), inside=whole)
-                if span is not None:
-                    found.setdefault(regex.rule_index, set()).add(span)
+            _add_hits(tokens, compiled, regex, found)
+
+
+def _add_hits(
+    tokens: TokenizedText, compiled: _DirectionRules, regex: _Regex, found: dict[int, set[Span]]
+) -> None:
+    whole = compiled.rules[regex.rule_index].scope in COVERING_SCOPES
+    for hit in regex.pattern.finditer(tokens.text):
+        span = _token_span(tokens, hit.start(), hit.end(), inside=whole)
+        if span is not None:
+            found.setdefault(regex.rule_index, set()).add(span)
 
 
 def _token_span(tokens: TokenizedText, start: int, end: int, *, inside: bool) -> Span | None:

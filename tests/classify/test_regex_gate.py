@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.classify.fakes import shipped_rules
-from tidal.engine.classify.regex_gate import required_literals
+from tidal.engine.classify.regex_gate import WordGates, required_literal_sets, required_literals
 
 
 @pytest.mark.parametrize(
@@ -42,3 +42,37 @@ def test_a_gated_regex_never_matches_text_without_its_literals(text: str) -> Non
         gate = required_literals(expression)
         if gate is not None and re.search(expression, text, re.IGNORECASE):
             assert any(word in text.lower() for word in gate)
+
+
+@pytest.mark.parametrize(
+    ("expression", "sets"),
+    [
+        (r"\b(waited|waiting)\s+for", [{"wait"}, {"ed", "ing"}, {"for"}]),
+        (r"(?<!not )\b(urgent|emergency)\b", [{"urgent", "emergency"}]),
+        (r"(ab|cd)e{0,3}xyz", [{"ab", "cd"}, {"xyz"}]),
+        (r"have\s+a\s+(nice|good)\s+day\?", [{"have"}, {"a"}, {"nice", "good"}, {"day?"}]),
+        (r"^ty+$", [{"t"}, {"y"}]),
+        (r"a.b", [{"a"}, {"b"}]),
+        (r"(unclosed", []),
+    ],
+)
+def test_required_literal_sets(expression: str, sets: list[set[str]]) -> None:
+    assert required_literal_sets(expression) == tuple(frozenset(s) for s in sets)
+
+
+@settings(deadline=None)
+@given(st.text(alphabet="waitedforurgnthoskcyWAITED FEL?'.,\n 0123456789", max_size=60))
+def test_a_regex_matching_an_ascii_text_has_all_its_word_gates_open(text: str) -> None:
+    expressions = _regexes()
+    gates = WordGates([required_literal_sets(expression) for expression in expressions])
+    satisfied = gates.satisfied(text.lower())
+    for expression, needed in zip(expressions, gates.needed, strict=True):
+        if re.search(expression, text, re.IGNORECASE):
+            assert needed <= satisfied, expression
+
+
+def test_word_gates_tell_regexes_apart() -> None:
+    expressions = [r"\bhave\s+a\s+(nice|good)\s+day\b", r"any\s+other\s+thing"]
+    gates = WordGates([required_literal_sets(expression) for expression in expressions])
+    satisfied = gates.satisfied("have a nice one, or any other thing")
+    assert [needed <= satisfied for needed in gates.needed] == [False, True]
