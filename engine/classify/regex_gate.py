@@ -50,30 +50,12 @@ def required_literals(expression: str) -> frozenset[str] | None:
 
 
 def _sequence(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
-    candidates: list[frozenset[str]] = []
-    run: list[str] = []
-    for op, argument in items:
-        if op is _sre.LITERAL:
-            run.append(chr(argument))
-            continue
-        if run:
-            candidates.append(frozenset({"".join(run)}))
-            run = []
-        required: frozenset[str] | None = None
-        if op is _sre.SUBPATTERN:
-            required = _sequence(list(argument[-1]))
-        elif op is _sre.BRANCH:
-            required = _branch(argument[1])
-        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT) and argument[0] >= 1:
-            required = _sequence(list(argument[2]))
-        if required is not None:
-            candidates.append(required)
-    if run:
-        candidates.append(frozenset({"".join(run)}))
-    usable = [c for c in candidates if c and all(s.isascii() for s in c)]
-    if not usable:
+    """The most telling literal set a sequence requires: the one whose shortest member
+    is longest (None when it requires none)."""
+    required = _all_required(items)
+    if not required:
         return None
-    return max(usable, key=lambda c: min(len(s) for s in c))
+    return max(required, key=lambda c: min(len(s) for s in c))
 
 
 def _branch(alternatives: list[Any]) -> frozenset[str] | None:

@@ -3,42 +3,27 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tests.classify.fakes import shipped_rules
+from tests.training.shipped_data import DIRECTION, outbound_examples
 from tidal.engine.classify.features import lemma_text
 from tidal.engine.classify.model import IntentModel, ModelRefused
 from tidal.engine.classify.normalize import normalize
 from tidal.engine.classify.pipeline import Classifier
-from tidal.engine.core.intents import Direction
-from tidal.training.dataset import load_directory
 from tidal.training.estimator import IntentClassifier
 from tidal.training.export import model_arrays, model_metadata, write_model_dir
 
-ROOT = Path(__file__).resolve().parents[2]
-DIRECTION: Direction = "outbound"
 COSTLY = ("closing", "offer_more_help")
 PER_INTENT = 40
 
 
-def _subset() -> tuple[list[str], list[str]]:
-    """The first PER_INTENT training examples of each outbound intent (fast to fit)."""
-    kept: dict[str, list[str]] = defaultdict(list)
-    for example in load_directory(ROOT / "training" / "data" / DIRECTION, direction=DIRECTION):
-        if len(kept[example.intent]) < PER_INTENT:
-            kept[example.intent].append(example.text)
-    texts = [text for texts in kept.values() for text in texts]
-    labels = [intent for intent, texts in kept.items() for _ in texts]
-    return texts, labels
-
-
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[IntentClassifier, Path]:
-    texts, labels = _subset()
+    texts, labels = outbound_examples("data", PER_INTENT)
     fitted = IntentClassifier(
         threshold_cv=3, encoder_weight=2.0, encoder_gate=0.9, encoder_confirm=COSTLY
     ).fit(texts, labels)
@@ -49,8 +34,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[IntentClassifier,
 
 
 def _held_out() -> list[str]:
-    examples = load_directory(ROOT / "training" / "eval" / DIRECTION, direction=DIRECTION)
-    return [e.text for e in examples]
+    texts, _ = outbound_examples("eval")
+    return texts
 
 
 @pytest.mark.slow

@@ -5,47 +5,34 @@ from __future__ import annotations
 
 import copy
 import json
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tests.classify.fakes import shipped_rules
+from tests.training.shipped_data import DIRECTION, outbound_examples
 from tidal.engine.classify.features import lemma_text
 from tidal.engine.classify.model import IntentModel, ModelRefused
 from tidal.engine.classify.normalize import normalize
 from tidal.engine.classify.pipeline import Classifier
-from tidal.engine.core.intents import FALLBACK_INTENT, Direction
+from tidal.engine.core.intents import FALLBACK_INTENT
 from tidal.training.cascade import EncoderCascade
-from tidal.training.dataset import load_directory
 from tidal.training.estimator import IntentClassifier
 from tidal.training.export import model_arrays, model_metadata, write_model_dir
 
-ROOT = Path(__file__).resolve().parents[2]
-DIRECTION: Direction = "outbound"
 PER_INTENT = 40
-
-
-def _examples(folder: str, limit: int | None = None) -> tuple[list[str], list[str]]:
-    kept: dict[str, list[str]] = defaultdict(list)
-    for example in load_directory(ROOT / "training" / folder / DIRECTION, direction=DIRECTION):
-        if limit is None or len(kept[example.intent]) < limit:
-            kept[example.intent].append(example.text)
-    texts = [text for texts in kept.values() for text in texts]
-    labels = [intent for intent, texts in kept.items() for _ in texts]
-    return texts, labels
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[IntentClassifier, Path]:
     """A model whose encoder decides every message, its out-of-scope test tuned on the
     held-out messages (`other` standing for out of scope)."""
-    texts, labels = _examples("data", PER_INTENT)
+    texts, labels = outbound_examples("data", PER_INTENT)
     fitted = IntentClassifier(threshold_cv=3, encoder_weight=2.0, encoder_gate=1.01).fit(
         texts, labels
     )
-    val_texts, val_labels = _examples("eval")
+    val_texts, val_labels = outbound_examples("eval")
     cascade = fitted.pipeline_.named_steps["classifier"]
     cascade.tune_out_of_scope(fitted.pipeline_[:-1].transform(val_texts), val_labels, "other")
     target = tmp_path_factory.mktemp("models") / DIRECTION
@@ -65,7 +52,7 @@ def test_the_served_model_finds_the_same_messages_out_of_scope(
 ) -> None:
     fitted, path = trained
     served = IntentModel.load(path)
-    texts, _ = _examples("eval")
+    texts, _ = outbound_examples("eval")
     expected = _cascade(fitted).predict_scoped(fitted.pipeline_[:-1].transform(texts))
     got = [served.predict_proba_cascade(lemma_text(t), normalize(t))[0][0][0] for t in texts]
     assert got == expected.tolist()
@@ -78,7 +65,7 @@ def test_the_chosen_test_gets_at_least_as_many_validation_messages_right_as_a_pr
     trained: tuple[IntentClassifier, Path],
 ) -> None:
     fitted, _ = trained
-    texts, labels = _examples("eval")
+    texts, labels = outbound_examples("eval")
     features = fitted.pipeline_[:-1].transform(texts)
     chosen = _cascade(fitted)
     probability_only = copy.deepcopy(chosen).tune_out_of_scope(
@@ -101,7 +88,7 @@ def test_a_message_out_of_scope_is_classified_as_the_fallback(
     metadata["features"]["encoder"]["out_of_scope"]["threshold"] = 1e9
     (copy_dir / "metadata.json").write_text(json.dumps(metadata))
     classifier = Classifier(shipped_rules(), {DIRECTION: IntentModel.load(copy_dir)})
-    texts, _ = _examples("eval")
+    texts, _ = outbound_examples("eval")
     decided = [classifier.classify(text, DIRECTION) for text in texts]
     by_model = [c for c in decided if c.source != "rule"]
     assert by_model
