@@ -207,7 +207,7 @@ class EncoderCascade(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             right = label_right[below] + still_right[-1] - still_right[below]
             top = int(np.argmax(right))  # the first of equals: the lowest threshold
             if best is None or int(right[top]) > best[0]:
-                best = (int(right[top]), float(weight), float(candidates[top]))
+                best = (int(right[top]), float(weight), _between(candidates, top))
         assert best is not None
         self.out_of_scope_label_ = label
         self.out_of_scope_weight_ = best[1]
@@ -268,3 +268,14 @@ class EncoderCascade(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def predict(self, X: Any) -> NDArray[Any]:
         predicted: NDArray[Any] = self.classes_[np.argmax(self.predict_proba(X), axis=1)]
         return predicted
+
+
+def _between(candidates: NDArray[np.float64], top: int) -> float:
+    """A threshold that sorts the validation rows as `candidates[top]` does, halfway to
+    the next lower score: a row whose score IS the threshold would otherwise flip with
+    the last bit of floating-point noise between training and serving."""
+    chosen = float(candidates[top])
+    if top == 0:
+        return chosen  # -inf: nothing is out of scope
+    lower = float(candidates[top - 1]) if top >= 2 else chosen - 1.0
+    return (lower + chosen) / 2
