@@ -158,17 +158,6 @@ DEFAULT_WORKFLOW = WorkflowRules(
             intents=frozenset({"deny", "gratitude", "goodbye"}),
             after=frozenset({"offer_more_help"}),
         ),
-        # "No, that's all" to the agent's sign-off confirms it: the conversation stays
-        # closed instead of reopening on a refusal (sign-offs often invite more: "If you
-        # need anything else, let us know. Have a great day!").
-        _rule(
-            "stay-closed-after-agent-closes",
-            Action.CLOSE,
-            "customer_confirmed_close",
-            direction="inbound",
-            intents=frozenset({"deny"}),
-            after=frozenset({"closing"}),
-        ),
         _rule(
             "close-on-goodbye",
             Action.CLOSE,

@@ -187,31 +187,6 @@ def test_agent_closing_message_closes() -> None:
     assert outcome.conversation.close_reason == "agent_closed"
 
 
-def test_no_to_the_agents_sign_off_keeps_the_conversation_closed() -> None:
-    # "If you need anything else, let us know. Have a great day!" -> "No, that's all"
-    desk = Desk()
-    desk.agent("a-1")
-    desk.customer("c-1")
-    desk.reply("c-1", "closing")
-    outcome = desk.customer("c-1", "deny")
-    assert outcome.decision.rule_id == "stay-closed-after-agent-closes"
-    assert outcome.decision.action == "close"
-    assert outcome.conversation.state is State.CLOSED
-    assert outcome.conversation.close_reason == "agent_closed"  # the close it confirmed
-    assert desk.load("a-1") == 0
-
-
-def test_a_new_request_after_the_agents_sign_off_reopens() -> None:
-    desk = Desk()
-    desk.agent("a-1")
-    desk.customer("c-1")
-    desk.reply("c-1", "closing")
-    outcome = desk.customer("c-1", "other")  # "actually, one more thing: ..."
-    assert outcome.decision.action == "activate"
-    assert outcome.conversation.state is State.ASSIGNED
-    assert outcome.conversation.agent_id == "a-1"
-
-
 def test_agent_reply_hands_the_turn_to_the_customer() -> None:
     desk = Desk()
     desk.agent("a-1")
